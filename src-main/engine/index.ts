@@ -1,0 +1,56 @@
+// Public API of the Latent Studio engine: `import { ... } from 'latent-studio/engine'`.
+// Nothing under src-main/engine may import Electron.
+
+// Seeds: torch-exact CPU randn.
+export { TorchGenerator, MAX_TORCH_SEED, normalizeTorchSeed } from './random/index.js';
+export type { TorchSeed } from './random/index.js';
+
+// Schedulers: the contract.
+export type {
+  NoiseSource,
+  Scheduler,
+  SchedulerConfig,
+  SchedulerName,
+  SetTimestepsOptions,
+  StepOptions,
+  StepResult,
+} from './schedulers/types.js';
+
+// Schedulers: one file per algorithm, diffusers-exact.
+export {
+  createScheduler,
+  schedulerNames,
+  isSchedulerName,
+  registeredSchedulerNames,
+  diffusersClassToScheduler,
+  schedulerToDiffusersClass,
+  schedulerNameForDiffusersClass,
+  defaultSchedulerFor,
+  img2imgTimesteps,
+} from './schedulers/index.js';
+export type { Img2ImgTimesteps } from './schedulers/index.js';
+export { SD15_SCHEDULER_CONFIG } from './schedulers/common.js';
+
+// Tokenizer (CLIP BPE, OpenAI-exact) and AUTOMATIC1111 prompt syntax.
+export { ClipTokenizer, CLIP_BOS_TOKEN, CLIP_EOS_TOKEN, CLIP_MODEL_MAX_LENGTH } from './tokenizer/index.js';
+export type { ClipTokenizerOptions } from './tokenizer/index.js';
+export {
+  parsePromptAttention,
+  isBreak,
+  BREAK_MARKER,
+  tokenizePrompt,
+  padChunks,
+  padToSameChunkCount,
+  emptyChunk,
+  countTokens,
+  applyPromptWeights,
+  DEFAULT_COMMA_PADDING_BACKTRACK,
+} from './prompt/index.js';
+export type {
+  PromptFragment,
+  PromptTokenizer,
+  PromptChunk,
+  PromptTokens,
+  TokenizePromptOptions,
+  TokenCountInfo,
+} from './prompt/index.js';

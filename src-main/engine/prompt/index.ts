@@ -1,0 +1,12 @@
+export { parsePromptAttention, isBreak, BREAK_MARKER, ROUND_BRACKET_MULTIPLIER, SQUARE_BRACKET_MULTIPLIER } from './attention.js';
+export type { PromptFragment } from './attention.js';
+export {
+  tokenizePrompt,
+  padChunks,
+  padToSameChunkCount,
+  emptyChunk,
+  countTokens,
+  DEFAULT_COMMA_PADDING_BACKTRACK,
+} from './chunks.js';
+export type { PromptTokenizer, PromptChunk, PromptTokens, TokenizePromptOptions, TokenCountInfo } from './chunks.js';
+export { applyPromptWeights } from './weights.js';

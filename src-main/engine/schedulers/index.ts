@@ -1,0 +1,126 @@
+// Scheduler registry: names, diffusers class names, construction, and img2img timestep selection.
+
+import { DDIMScheduler } from './ddim.js';
+import { DDPMScheduler } from './ddpm.js';
+import { DPMSolverMultistepScheduler } from './dpmpp-2m.js';
+import { EulerAncestralDiscreteScheduler } from './euler-ancestral.js';
+import { EulerDiscreteScheduler } from './euler.js';
+import { HeunDiscreteScheduler } from './heun.js';
+import { LCMScheduler } from './lcm.js';
+import { LMSDiscreteScheduler } from './lms.js';
+import { PNDMScheduler } from './pndm.js';
+import type { Scheduler, SchedulerConfig, SchedulerName } from './types.js';
+import { UniPCMultistepScheduler } from './unipc.js';
+
+export type { NoiseSource, Scheduler, SchedulerConfig, SchedulerName, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
+
+type SchedulerFactory = (config?: SchedulerConfig) => Scheduler;
+
+/** Every scheduler name of the contract, in UI order. */
+export const schedulerNames: readonly SchedulerName[] = Object.freeze([
+  'ddpm',
+  'ddim',
+  'pndm',
+  'lms',
+  'euler',
+  'euler-ancestral',
+  'heun',
+  'dpmpp-2m',
+  'unipc',
+  'lcm',
+] as const);
+
+/** The implemented schedulers. Not every name of `schedulerNames` may be registered yet. */
+const registry: Partial<Record<SchedulerName, SchedulerFactory>> = {
+  ddpm: (c) => new DDPMScheduler(c),
+  ddim: (c) => new DDIMScheduler(c),
+  pndm: (c) => new PNDMScheduler(c),
+  euler: (c) => new EulerDiscreteScheduler(c),
+  'euler-ancestral': (c) => new EulerAncestralDiscreteScheduler(c),
+  lcm: (c) => new LCMScheduler(c),
+  // helper 2: register heun/lms/dpmpp-2m/unipc here (import the classes at the top of this file).
+  heun: (c) => new HeunDiscreteScheduler(c),
+  lms: (c) => new LMSDiscreteScheduler(c),
+  'dpmpp-2m': (c) => new DPMSolverMultistepScheduler(c),
+  unipc: (c) => new UniPCMultistepScheduler(c),
+};
+
+/** True for the 10 scheduler names of the contract. */
+export function isSchedulerName(value: unknown): value is SchedulerName {
+  return typeof value === 'string' && (schedulerNames as readonly string[]).includes(value);
+}
+
+/** The names that `createScheduler` can build right now (registry order). */
+export function registeredSchedulerNames(): SchedulerName[] {
+  return schedulerNames.filter((n) => registry[n] !== undefined);
+}
+
+/**
+ * A new scheduler with diffusers' defaults of that class and `config` (a model's scheduler_config.json,
+ * snake_case keys) merged over them. Schedulers hold per-run state: create one per generation.
+ */
+export function createScheduler(name: SchedulerName, config?: SchedulerConfig): Scheduler {
+  const factory = registry[name];
+  if (!factory) throw new Error(`Scheduler "${name}" is not available`);
+  return factory(config);
+}
+
+/** diffusers `_class_name` → our scheduler name. */
+export const diffusersClassToScheduler: Readonly<Record<string, SchedulerName>> = Object.freeze({
+  DDPMScheduler: 'ddpm',
+  DDIMScheduler: 'ddim',
+  PNDMScheduler: 'pndm',
+  LMSDiscreteScheduler: 'lms',
+  EulerDiscreteScheduler: 'euler',
+  EulerAncestralDiscreteScheduler: 'euler-ancestral',
+  HeunDiscreteScheduler: 'heun',
+  DPMSolverMultistepScheduler: 'dpmpp-2m',
+  UniPCMultistepScheduler: 'unipc',
+  LCMScheduler: 'lcm',
+});
+
+/** Our scheduler name → diffusers class name. */
+export const schedulerToDiffusersClass: Readonly<Record<SchedulerName, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(diffusersClassToScheduler).map(([cls, name]) => [name, cls])) as Record<SchedulerName, string>,
+);
+
+/** The scheduler a model folder's scheduler_config.json asks for (`_class_name`), or undefined if unknown. */
+export function schedulerNameForDiffusersClass(className: unknown): SchedulerName | undefined {
+  return typeof className === 'string' ? diffusersClassToScheduler[className] : undefined;
+}
+
+/** The default scheduler of a model's scheduler_config.json (`_class_name`), `fallback` if unknown or absent. */
+export function defaultSchedulerFor(config: SchedulerConfig | undefined, fallback: SchedulerName = 'pndm'): SchedulerName {
+  return schedulerNameForDiffusersClass(config?.['_class_name']) ?? fallback;
+}
+
+export interface Img2ImgTimesteps {
+  /** Index into `scheduler.timesteps` of the first model call (already passed to `setBeginIndex`). */
+  beginIndex: number;
+  /** The model calls of the img2img run: `scheduler.timesteps.slice(beginIndex)`. `timesteps[0]` noises the latent. */
+  timesteps: number[];
+}
+
+/**
+ * Sets the scheduler up for img2img at `strength` and returns the model calls, as diffusers pipelines do.
+ * Most schedulers copy StableDiffusionImg2ImgPipeline.get_timesteps: `setTimesteps(N)`,
+ * `init = min(int(N*strength), N)`, `tStart = max(N - init, 0)`, slice at `tStart*order`, `setBeginIndex`.
+ * LCM copies LatentConsistencyModelImg2ImgPipeline: `setTimesteps(N, { strength })` keeps the whole
+ * (shorter) schedule, begin index 0. Then noise the latent with `scheduler.addNoise(x0, noise, beginIndex)`.
+ * An empty `timesteps` (strength too low) means there is nothing to denoise.
+ */
+export function img2imgTimesteps(scheduler: Scheduler, numInferenceSteps: number, strength: number): Img2ImgTimesteps {
+  if (!(strength >= 0 && strength <= 1)) throw new Error(`strength must be in [0, 1], got ${strength}`);
+  if (scheduler.name === 'lcm') {
+    scheduler.setTimesteps(numInferenceSteps, { strength });
+    scheduler.setBeginIndex(0);
+    return { beginIndex: 0, timesteps: [...scheduler.timesteps] };
+  }
+  scheduler.setTimesteps(numInferenceSteps);
+  const initTimestep = Math.min(Math.trunc(numInferenceSteps * strength), numInferenceSteps);
+  const tStart = Math.max(numInferenceSteps - initTimestep, 0);
+  const beginIndex = tStart * scheduler.order;
+  const timesteps = scheduler.timesteps.slice(beginIndex);
+  scheduler.setBeginIndex(beginIndex);
+  return { beginIndex, timesteps };
+}
