@@ -54,3 +54,13 @@ export type {
   TokenizePromptOptions,
   TokenCountInfo,
 } from './prompt/index.js';
+
+// Models: the ONNX folders users download (diffusers / optimum layout), inspected and opened.
+export * from './model/index.js';
+export { listSupportedBackends, KNOWN_BACKENDS, float32ToFloat16, float16ToFloat32 } from './onnx/index.js';
+export type { BackendInfo, KnownBackend } from './onnx/index.js';
+
+// Generation: text-to-image, image-to-image, inpainting; image I/O with PNG metadata; the worker.
+export * from './pipeline/index.js';
+export * from './image/index.js';
+export * from './worker/index.js';

@@ -122,9 +122,6 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     if (finalType !== 'zero' && finalType !== 'sigma_min') {
       throw new Error(`\`final_sigmas_type\` must be one of 'zero', or 'sigma_min', but got ${finalType}`);
     }
-    if (cfgBool(c, 'use_lu_lambdas', false) && (cfgBool(c, 'use_karras_sigmas', false) || cfgBool(c, 'use_exponential_sigmas', false))) {
-      // diffusers checks karras first, then lu; keep its precedence (karras/exponential win).
-    }
     this.schedule = getNoiseSchedule(c, true);
     this.prediction = predictionTypeOf(c, ['epsilon', 'v_prediction', 'sample']);
     this.spacing = timestepSpacingOf(c, 'linspace');
@@ -161,6 +158,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
       sigmas = r.sigmas;
       timesteps = r.timesteps.map((t) => (roundT ? roundHalfEven(t) : Math.trunc(t)));
     } else if (cfgBool(c, 'use_lu_lambdas', false)) {
+      // diffusers' precedence: karras, then lu_lambdas, then exponential.
       const logs = this.schedule.logSigmaTable;
       const lambdas = npLinspaceLambdas(logs[logs.length - 1]!, logs[0]!, numInferenceSteps);
       sigmas = lambdas.map(Math.exp);

@@ -15,6 +15,7 @@ import {
   cfgNumber,
   cfgString,
   dpmTimesteps,
+  fmaf32,
   getNoiseSchedule,
   interpSigmas,
   predictionTypeOf,
@@ -40,6 +41,8 @@ import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './type
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
+/** float32 fused multiply-add, bound locally for the same reason. */
+const fma = fmaf32;
 
 /** diffusers UniPCMultistepScheduler.__init__ defaults. */
 export const UNIPC_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
@@ -331,7 +334,8 @@ export class UniPCMultistepScheduler implements Scheduler {
     for (let i = 0; i < n; i++) {
       const mi = m0[i]!;
       let res = f32(rho1 * f32(f32(m1[i]! - mi) / rk1));
-      for (let j = 1; j < older.length; j++) res = f32(res + f32(rhos[j]! * f32(f32(older[j]![i]! - mi) / rks[j]!)));
+      // torch.einsum('k,bkc...->bc...') with K = 2 accumulates with an FMA: fma(rho_1, D_1, rho_0 * D_0).
+      for (let j = 1; j < older.length; j++) res = fma(rhos[j]!, f32(f32(older[j]![i]! - mi) / rks[j]!), res);
       out[i] = f32(f32(a * x[i]!) - f32(bm * mi)) - f32(cr * res);
     }
     return out;
@@ -380,7 +384,7 @@ export class UniPCMultistepScheduler implements Scheduler {
       const mi = m0[i]!;
       const xt_ = f32(f32(a * lastSample[i]!) - f32(bm * mi));
       let corr = f32(rho1 * f32(f32(m1[i]! - mi) / rk1));
-      for (let j = 1; j < older.length; j++) corr = f32(corr + f32(rhos[j]! * f32(f32(older[j]![i]! - mi) / rks[j]!)));
+      for (let j = 1; j < older.length; j++) corr = fma(rhos[j]!, f32(f32(older[j]![i]! - mi) / rks[j]!), corr);
       out[i] = xt_ - f32(cr * f32(corr + f32(rLast * f32(modelT[i]! - mi))));
     }
     return out;

@@ -50,7 +50,7 @@ function make(overrides: Record<string, unknown> = {}): Scheduler {
 function runSynthetic(s: Scheduler, n: number): { xs: Float32Array[]; preds: (Float32Array | undefined)[]; final: Float32Array } {
   s.setTimesteps(n);
   const ins = fround(s.initNoiseSigma);
-  let x = Float32Array.from(loadTables().latent_noise_seed1234_float32, (v) => v * ins);
+  let x: Float32Array = Float32Array.from(loadTables().latent_noise_seed1234_float32, (v) => v * ins);
   const xs: Float32Array[] = [];
   const preds: (Float32Array | undefined)[] = [];
   for (const t of s.timesteps) {
@@ -167,7 +167,7 @@ function msPerCall(overrides: Record<string, unknown> = {}, n = 30): number {
   for (let rep = 0; rep < 4; rep++) {
     const s = make(overrides);
     s.setTimesteps(n);
-    let x = Float32Array.from({ length: size }, (_, i) => Math.fround(Math.sin(i) * s.initNoiseSigma));
+    let x: Float32Array = Float32Array.from({ length: size }, (_, i) => Math.fround(Math.sin(i) * s.initNoiseSigma));
     const t0 = performance.now();
     for (const t of s.timesteps) {
       s.scaleModelInput(x, t);
@@ -250,7 +250,7 @@ describe('heun: behaviour', () => {
     const s = make({ timestep_spacing: 'leading' });
     s.setTimesteps(4);
     const x = Float32Array.from(loadTables().latent_noise_seed1234_float32);
-    let cur = x;
+    let cur: Float32Array = x;
     for (let i = 0; i < 3; i++) {
       const t = s.timesteps[i]!;
       const xIn = s.scaleModelInput(cur, t);

@@ -1,0 +1,10 @@
+export { ModelError } from './errors.js';
+export type { ModelErrorCode, ModelIssue } from './errors.js';
+export { inspectModel } from './inspect.js';
+export type { ModelInspection, ComponentInspection } from './inspect.js';
+export { openModel } from './model.js';
+export type { StableDiffusionModel, ModelInfo, PredictNoiseArgs, EncodedImage, ModelStats, OpenModelOptions } from './model.js';
+export { DEFAULT_SCALING_FACTOR } from './analyze.js';
+export type { ModelFamily, ModelFacts, FloatType } from './analyze.js';
+export { readOnnxGraph } from './onnx-graph.js';
+export type { OnnxGraphInfo } from './onnx-graph.js';

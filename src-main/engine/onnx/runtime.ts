@@ -1,0 +1,270 @@
+// The only module of the project that imports onnxruntime-node. Everything else sees our own small types:
+// OnnxSession, TensorValue, IoMeta. Session options are built here, in one place.
+
+import * as ort from 'onnxruntime-node';
+import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+
+/** Backend names we accept (ours), besides any name onnxruntime itself reports. */
+export const KNOWN_BACKENDS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'] as const;
+export type KnownBackend = (typeof KNOWN_BACKENDS)[number];
+
+const ALIASES: Record<string, string> = {
+  cpu: 'cpu',
+  cuda: 'cuda',
+  gpu: 'cuda',
+  dml: 'dml',
+  directml: 'dml',
+  coreml: 'coreml',
+  webgpu: 'webgpu',
+  tensorrt: 'tensorrt',
+  trt: 'tensorrt',
+};
+
+export interface BackendInfo {
+  /** Our name: 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'tensorrt' (or another name onnxruntime reports). */
+  name: string;
+  /** onnxruntime-node lists it for this platform (bundled or installable); false means it cannot load here. */
+  listed: boolean;
+  /** Ships inside onnxruntime-node's binary (cuda/tensorrt need extra provider libraries). */
+  bundled: boolean;
+}
+
+/** Normalises a user-given backend name ('DirectML' -> 'dml', 'gpu' -> 'cuda'); unknown names stay as given, lower-cased. */
+export function normalizeBackendName(name: string): string {
+  const key = name.trim().toLowerCase();
+  return ALIASES[key] ?? key;
+}
+
+/**
+ * What onnxruntime-node reports for this platform, plus every one of our names (listed: false when onnxruntime
+ * does not know it here). 'cpu' is always first and always listed.
+ */
+export function listSupportedBackends(): BackendInfo[] {
+  let reported: Array<{ name: string; bundled: boolean }> = [];
+  try {
+    reported = ort.listSupportedBackends();
+  } catch {
+    reported = [{ name: 'cpu', bundled: true }];
+  }
+  const out = new Map<string, BackendInfo>();
+  out.set('cpu', { name: 'cpu', listed: true, bundled: true });
+  for (const b of reported) {
+    const name = normalizeBackendName(b.name);
+    out.set(name, { name, listed: true, bundled: b.bundled });
+  }
+  for (const name of KNOWN_BACKENDS) if (!out.has(name)) out.set(name, { name, listed: false, bundled: false });
+  return [...out.values()];
+}
+
+export interface SessionConfig {
+  /** 'cpu' (default), 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'. */
+  backend?: string;
+  /** Intra-op threads; 0 or undefined lets onnxruntime choose (all physical cores). */
+  threads?: number;
+}
+
+/** The session options for a backend. The single place where they are decided. */
+export function buildSessionOptions(config: SessionConfig = {}): ort.InferenceSession.SessionOptions {
+  const backend = normalizeBackendName(config.backend ?? 'cpu');
+  const options: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    enableMemPattern: true,
+    enableCpuMemArena: true,
+    logSeverityLevel: 3,
+    executionProviders: [backend],
+  };
+  if (config.threads !== undefined && config.threads > 0) {
+    options.intraOpNumThreads = Math.floor(config.threads);
+    options.interOpNumThreads = 1;
+  }
+  if (backend === 'dml') {
+    // DirectML does not support memory patterns nor parallel execution (onnxruntime inference_session.cc).
+    options.enableMemPattern = false;
+    options.executionMode = 'sequential';
+  }
+  return options;
+}
+
+export type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool' | 'uint8' | 'int8' | 'float64' | 'string';
+export type TensorData = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Float64Array;
+
+/** A tensor as we pass it around: float16 data is always the bit pattern in a Uint16Array. */
+export interface TensorValue {
+  readonly type: TensorType;
+  readonly data: TensorData;
+  readonly dims: readonly number[];
+}
+
+export interface IoMeta {
+  readonly name: string;
+  /** 'float32', 'float16', 'int64', ... ('unknown' for non-tensor values). */
+  readonly type: string;
+  /** Numbers for fixed dims, strings for symbolic dims (e.g. 'batch_size'), -1 when unnamed. */
+  readonly shape: ReadonlyArray<number | string>;
+}
+
+export interface OnnxSession {
+  readonly path: string;
+  /** The backend the session really runs on. */
+  readonly backend: string;
+  readonly inputs: readonly IoMeta[];
+  readonly outputs: readonly IoMeta[];
+  run(feeds: Record<string, TensorValue>, outputNames?: readonly string[]): Promise<Record<string, TensorValue>>;
+  release(): Promise<void>;
+}
+
+export interface CreateSessionOptions extends SessionConfig {
+  /** Called with a human-readable line when the requested backend could not be used. */
+  onWarning?: (message: string) => void;
+}
+
+function metaOf(list: readonly ort.InferenceSession.ValueMetadata[]): IoMeta[] {
+  return list.map((m) =>
+    m.isTensor
+      ? { name: m.name, type: String(m.type), shape: m.shape.map((d) => (typeof d === 'number' ? d : String(d))) }
+      : { name: m.name, type: 'unknown', shape: [] },
+  );
+}
+
+function toOrt(v: TensorValue): ort.Tensor {
+  return new ort.Tensor(v.type as ort.Tensor.Type, v.data as ort.Tensor.DataTypeMap[ort.Tensor.Type], [...v.dims]);
+}
+
+function fromOrt(t: ort.Tensor): TensorValue {
+  let data = t.data as unknown as TensorData;
+  if (t.type === 'float16' && !(data instanceof Uint16Array)) {
+    // Where a global Float16Array exists, onnxruntime-common re-views the bits as one: view them as Uint16 again.
+    const view = data as unknown as ArrayBufferView;
+    data = new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
+  }
+  return { type: t.type as TensorType, data, dims: [...t.dims] };
+}
+
+class OrtSession implements OnnxSession {
+  readonly inputs: readonly IoMeta[];
+  readonly outputs: readonly IoMeta[];
+  constructor(
+    readonly path: string,
+    readonly backend: string,
+    private readonly session: ort.InferenceSession,
+  ) {
+    this.inputs = metaOf(session.inputMetadata);
+    this.outputs = metaOf(session.outputMetadata);
+  }
+
+  async run(feeds: Record<string, TensorValue>, outputNames?: readonly string[]): Promise<Record<string, TensorValue>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
+    const result = outputNames ? await this.session.run(ortFeeds, [...outputNames]) : await this.session.run(ortFeeds);
+    const out: Record<string, TensorValue> = {};
+    for (const [k, v] of Object.entries(result)) out[k] = fromOrt(v);
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * Creates a session from a model file path (external data such as model.onnx_data / weights.pb beside it is
+ * found by onnxruntime). If the requested backend is not available or fails to initialise, falls back to CPU
+ * and reports why through onWarning. Errors of the model itself (bad file) are thrown as they come.
+ */
+export async function createSession(modelPath: string, options: CreateSessionOptions = {}): Promise<OnnxSession> {
+  initLogging();
+  const wanted = normalizeBackendName(options.backend ?? 'cpu');
+  if (wanted !== 'cpu') {
+    const info = listSupportedBackends().find((b) => b.name === wanted);
+    if (!info || !info.listed) {
+      options.onWarning?.(
+        `Backend '${wanted}' is not available in onnxruntime-node on ${process.platform}/${process.arch}; using the CPU instead.`,
+      );
+    } else {
+      try {
+        const session = await ort.InferenceSession.create(modelPath, buildSessionOptions({ ...options, backend: wanted }));
+        return new OrtSession(modelPath, wanted, session);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        // Try the CPU: if the model itself is broken, the CPU attempt fails too and that error is thrown.
+        options.onWarning?.(`Backend '${wanted}' failed to start (${firstLine(message)}); using the CPU instead.`);
+      }
+    }
+  }
+  const session = await ort.InferenceSession.create(modelPath, buildSessionOptions({ ...options, backend: 'cpu' }));
+  return new OrtSession(modelPath, 'cpu', session);
+}
+
+let loggingSet = false;
+
+/**
+ * onnxruntime's native logger writes to stderr (e.g. a failed CUDA provider load is logged before the error
+ * reaches us, and we report it as a warning anyway). It is configured once per process, before the first
+ * session: quiet by default, LATENT_STUDIO_ORT_LOG_LEVEL=verbose|info|warning|error|fatal to change it.
+ */
+function initLogging(): void {
+  if (loggingSet) return;
+  loggingSet = true;
+  const wanted = process.env['LATENT_STUDIO_ORT_LOG_LEVEL'];
+  const levels = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+  const level = levels.find((l) => l === wanted) ?? 'fatal';
+  if (ort.env.logLevel === undefined || ort.env.logLevel === 'warning') ort.env.logLevel = level;
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0] ?? s;
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+// ----------------------------------------------------------------------------- tensor helpers
+
+export function product(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+/** A float tensor of the given type from float32 values (converted to float16 bits when needed). */
+export function floatTensor(type: string, values: Float32Array, dims: readonly number[]): TensorValue {
+  checkLength(values.length, dims);
+  if (type === 'float16') return { type: 'float16', data: float32ToFloat16(values), dims };
+  if (type === 'float32') return { type: 'float32', data: values, dims };
+  if (type === 'float64') return { type: 'float64', data: Float64Array.from(values), dims };
+  throw new TypeError(`floatTensor: unsupported float type ${type}`);
+}
+
+/** An integer tensor (int32 or int64) from numbers (fractions are truncated, as numpy's astype does). */
+export function intTensor(type: string, values: ArrayLike<number>, dims: readonly number[]): TensorValue {
+  checkLength(values.length, dims);
+  if (type === 'int64') {
+    const data = new BigInt64Array(values.length);
+    for (let i = 0; i < values.length; i++) data[i] = BigInt(Math.trunc(values[i]!));
+    return { type: 'int64', data, dims };
+  }
+  if (type === 'int32') {
+    const data = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) data[i] = Math.trunc(values[i]!);
+    return { type: 'int32', data, dims };
+  }
+  throw new TypeError(`intTensor: unsupported integer type ${type}`);
+}
+
+/** A tensor of the given type (any float or int type) from numbers. */
+export function numericTensor(type: string, values: ArrayLike<number>, dims: readonly number[]): TensorValue {
+  if (type === 'int32' || type === 'int64') return intTensor(type, values, dims);
+  return floatTensor(type, values instanceof Float32Array ? values : Float32Array.from(values), dims);
+}
+
+/** Any float tensor as float32 (float16 bits converted; float32 data returned as is). */
+export function toFloat32(t: TensorValue): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
+  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
+  throw new TypeError(`toFloat32: tensor of type ${t.type} is not a float tensor`);
+}
+
+function checkLength(n: number, dims: readonly number[]): void {
+  const want = product(dims);
+  if (n !== want) throw new RangeError(`tensor data has ${n} values, dims [${dims.join(', ')}] need ${want}`);
+}

@@ -1,0 +1,24 @@
+export { generate, lastGenerateTimings, type GenerateTimings } from './generate.js';
+export {
+  generateRequestSchema,
+  parseGenerateRequest,
+  resolveSeed,
+  seedForImage,
+  SCHEDULER_NAMES,
+  MAX_SEED,
+  type GenerateRequest,
+  type NormalizedRequest,
+} from './request.js';
+export { PipelineError, GenerationAbortError, isAbortError, type PipelineErrorCode } from './errors.js';
+export { combineGuidance, guidanceScaleEmbedding } from './guidance.js';
+export { latentToRgba, decodedToRgba, latentRgbFactorsFor, SD15_LATENT_RGB, SDXL_LATENT_RGB, type LatentRgbFactors } from './preview.js';
+export type {
+  PipelineModel,
+  PipelineModelInfo,
+  GenerateHooks,
+  GenerateResult,
+  ProgressEvent,
+  PreviewEvent,
+  StoredRequest,
+  GenerationMode,
+} from './types.js';

@@ -1,0 +1,101 @@
+// What the pipeline needs from a model. StableDiffusionModel (engine/model) satisfies it; tests can
+// pass a wrapper (e.g. the real model with a substituted predictNoise): this is the denoiser seam.
+import type { PromptTokenizer } from '../prompt/index.js';
+import type { SchedulerConfig } from '../schedulers/types.js';
+import type { NormalizedRequest } from './request.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface PredictNoiseArgs {
+  /** [batch, unetInChannels, h, w] UNet input (already scaled by the scheduler). */
+  sample: Float32Array;
+  batch: number;
+  latentHeight: number;
+  latentWidth: number;
+  timestep: number;
+  /** [batch, sequenceLength, hidden]. */
+  encoderHiddenStates: Float32Array;
+  sequenceLength: number;
+  /** LCM: [batch, timestepCondDim]. */
+  timestepCond?: Float32Array;
+}
+
+export interface EncodedImageLatent {
+  /** 'sample': [1,4,h,w] already sampled; 'parameters': [1,8,h,w] mean ‖ logvar. */
+  kind: 'sample' | 'parameters';
+  data: Float32Array;
+}
+
+export interface PipelineModelInfo {
+  unetInChannels: number;
+  isInpainting?: boolean;
+  timestepCondDim?: number | null;
+  textHiddenSize: number;
+  unetMaxBatch: number | null;
+  vaeScalingFactor: number;
+  vaeEncoder: 'latent_sample' | 'latent_parameters' | null | string;
+  schedulerClassName?: string;
+  schedulerConfig: SchedulerConfig;
+  /** Optional display name (infotext "Model"). */
+  name?: string;
+  dir?: string;
+}
+
+export interface PipelineModel {
+  readonly info: PipelineModelInfo;
+  readonly tokenizer: PromptTokenizer;
+  encodeText(ids: number[][]): MaybePromise<Float32Array>;
+  predictNoise(args: PredictNoiseArgs): MaybePromise<Float32Array>;
+  encodeImage(pixels: Float32Array, height: number, width: number): MaybePromise<EncodedImageLatent>;
+  decodeLatents(latents: Float32Array, batch: number, latentHeight: number, latentWidth: number): MaybePromise<Float32Array>;
+}
+
+export interface ProgressEvent {
+  /** 0-based index of the image in the batch. */
+  image: number;
+  /** Steps done for this image (1..totalSteps). */
+  step: number;
+  totalSteps: number;
+  /** Since generate() started. */
+  elapsedMs: number;
+  /** Estimated time left for the whole request (all images). */
+  etaMs: number;
+}
+
+export interface PreviewEvent {
+  image: number;
+  step: number;
+  /** 'latent': latent → RGB approximation at latent resolution (h/8 × w/8; the UI upscales); 'decoded': full VAE decode. */
+  kind: 'latent' | 'decoded';
+  width: number;
+  height: number;
+  /** width·height·4 bytes. */
+  rgba: Uint8Array;
+}
+
+export interface GenerateHooks {
+  signal?: AbortSignal;
+  onProgress?(e: ProgressEvent): void;
+  onPreview?(e: PreviewEvent): void;
+  /** Infotext "Model" value; default: model.info.name, else the basename of request.model / model.info.dir. */
+  modelName?: string;
+}
+
+/** The request as stored in results and PNG metadata: JSON-safe, binary inputs replaced by their SHA-256. */
+export type StoredRequest = Omit<NormalizedRequest, 'initImage' | 'mask' | 'seed'> & {
+  seed: string;
+  initImage?: { sha256: string; bytes: number };
+  mask?: { sha256: string; bytes: number };
+};
+
+export interface GenerateResult {
+  /** PNG with `parameters` (A1111 infotext) and `latent-studio` (JSON request) text chunks. */
+  png: Uint8Array;
+  width: number;
+  height: number;
+  seed: string;
+  infotext: string;
+  request: StoredRequest;
+}
+
+export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';

@@ -1,0 +1,12 @@
+export { EngineClient, engineWorkerLocation, type EngineClientOptions, type ClientGenerateOptions, type EngineWorkerLocation } from './client.js';
+export {
+  EngineError,
+  serializeError,
+  type EngineRequest,
+  type EngineEvent,
+  type ModelRef,
+  type SerializedError,
+  type TokenizeResult,
+  type BackendInfo,
+} from './protocol.js';
+export { getEnginePort, type EnginePort } from './port.js';
