@@ -76,7 +76,8 @@ export class HeunDiscreteScheduler implements Scheduler {
       throw new Error('Only one of `config.use_beta_sigmas`, `config.use_exponential_sigmas`, `config.use_karras_sigmas` can be used.');
     }
     if (cfgBool(c, 'use_beta_sigmas', false)) throw new Error('Heun: use_beta_sigmas is not supported');
-    this.schedule = getNoiseSchedule(c);
+    // This class has no rescale_betas_zero_snr (diffusers' from_config drops the key), so never rescale.
+    this.schedule = getNoiseSchedule({ ...c, rescale_betas_zero_snr: false });
     this.prediction = predictionTypeOf(c, ['epsilon', 'v_prediction', 'sample']);
     this.spacing = timestepSpacingOf(c, 'linspace');
     this.clip = cfgBool(c, 'clip_sample', false) ? f32(cfgNumber(c, 'clip_sample_range', 1.0)) : null;

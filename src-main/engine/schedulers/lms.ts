@@ -75,7 +75,8 @@ export class LMSDiscreteScheduler implements Scheduler {
       throw new Error('Only one of `config.use_beta_sigmas`, `config.use_exponential_sigmas`, `config.use_karras_sigmas` can be used.');
     }
     if (cfgBool(c, 'use_beta_sigmas', false)) throw new Error('LMS: use_beta_sigmas is not supported');
-    this.schedule = getNoiseSchedule(c);
+    // This class has no rescale_betas_zero_snr (diffusers' from_config drops the key), so never rescale.
+    this.schedule = getNoiseSchedule({ ...c, rescale_betas_zero_snr: false });
     this.prediction = predictionTypeOf(c, ['epsilon', 'v_prediction', 'sample']);
     this.spacing = timestepSpacingOf(c, 'linspace');
     this.setTimesteps(this.schedule.numTrainTimesteps);

@@ -214,6 +214,32 @@ export function solve2x2F32(r00: number, r01: number, r10: number, r11: number, 
   return swap ? [w1, w0] : [w0, w1];
 }
 
+/**
+ * `torch.linalg.solve(R, b)` for a 2x2 float32 R that is **not contiguous** (UniPC's predictor passes the slice
+ * `R[:-1, :-1]`): torch then factors R itself (no transpose trick) and solves with trans = 'N': LU with partial
+ * pivoting and the reciprocal-scaled multiplier, L y = P b, U x = y with true divisions. Matched 1500/1500
+ * random systems.
+ */
+export function solve2x2F32Strided(r00: number, r01: number, r10: number, r11: number, b0: number, b1: number): [number, number] {
+  let a00 = f32(r00);
+  let a01 = f32(r01);
+  let a10 = f32(r10);
+  let a11 = f32(r11);
+  let c0 = f32(b0);
+  let c1 = f32(b1);
+  if (Math.abs(a10) > Math.abs(a00)) {
+    [a00, a10] = [a10, a00];
+    [a01, a11] = [a11, a01];
+    [c0, c1] = [c1, c0];
+  }
+  const l = f32(a10 * f32(1 / a00));
+  const u11 = f32(a11 - f32(l * a01));
+  const y1 = f32(c1 - f32(l * c0));
+  const x1 = f32(y1 / u11);
+  const x0 = f32(f32(c0 - f32(a01 * x1)) / a00);
+  return [x0, x1];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // scipy.integrate.quad (QUADPACK dqagse), as LMSDiscreteScheduler calls it
 

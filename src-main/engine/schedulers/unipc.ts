@@ -5,8 +5,10 @@
 // Also supports bh1, predict_x0 false, solver_order 1 and 3, prediction_type epsilon/v_prediction/sample,
 // timestep_spacing leading/trailing/linspace (DPM-style rules), use_karras_sigmas / use_exponential_sigmas
 // (full training range, or config sigma_min/sigma_max), final_sigmas_type zero/sigma_min, lower_order_final,
-// disable_corrector, rescale_betas_zero_snr. The order-2 corrector solves its 2x2 system exactly as torch's
-// float32 `linalg.solve` does. A last step to sigma = 0 is computed as its limit (x0_pred; no inf/NaN).
+// disable_corrector, rescale_betas_zero_snr. The corrector's 2x2 (order 2) / 3x3 (order 3) systems and the
+// order-3 predictor's sliced 2x2 one are solved exactly as torch's float32 `linalg.solve` does, and exp/log/expm1
+// are torch's SLEEF versions, so runs match diffusers bit for bit. A last step to sigma = 0 is computed as its
+// limit (x0_pred): diffusers gives that for bh2 + predict_x0, and NaN for bh1 or predict_x0 = false.
 // Not supported (rejected): solver_p, thresholding, flow sigmas, dynamic shifting, beta sigmas.
 
 import {
@@ -35,6 +37,7 @@ import {
   lambdaOf,
   rejectUnsupported,
   solve2x2F32,
+  solve2x2F32Strided,
   solveF32,
 } from './multistep-common.js';
 import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './types.js';
@@ -300,8 +303,9 @@ export class UniPCMultistepScheduler implements Scheduler {
     if (older.length > 0) {
       if (order === 2) rhos = [0.5];
       else {
+        // torch.linalg.solve(R[:-1, :-1], b[:-1]): a non-contiguous slice, solved without the transpose trick.
         const R = UniPCMultistepScheduler.rMatrix(k.rks, order);
-        rhos = solve2x2F32(R[0]![0]!, R[0]![1]!, R[1]![0]!, R[1]![1]!, k.b[0]!, k.b[1]!);
+        rhos = solve2x2F32Strided(R[0]![0]!, R[0]![1]!, R[1]![0]!, R[1]![1]!, k.b[0]!, k.b[1]!);
       }
     }
     let a: number;
