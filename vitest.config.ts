@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   // The renderer's state lives in `*.svelte.ts` rune modules: compile them for the client (real
   // reactivity, no DOM needed) even though the tests run in Node, and give them Svelte's client API.
-  plugins: [svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) })],
+  plugins: [svelte({ configFile: false, dynamicCompileOptions: () => ({ generate: 'client' }) })],
   resolve: {
     alias: [
       { find: /^svelte$/, replacement: fileURLToPath(new URL('./node_modules/svelte/src/index-client.js', import.meta.url)) },

@@ -1,0 +1,383 @@
+// The studio contract: every request the renderer can make of its host (Electron main or the browser host)
+// and every event the host pushes back. Pure TypeScript + zod: no Node, no Electron, no DOM. Imported by the
+// host (main process / `latent-studio serve`), the preload and the renderer.
+//
+// Calls:   api.invoke(channel, payload) → Promise<Result<response>>  (never rejects for host-side errors)
+// Events:  api.on(event, callback) → unsubscribe
+//
+// Payloads coming from a renderer are untrusted: the host validates every one of them (requestSchemas below,
+// plus the engine's generateRequestSchema for `generate`) before use.
+import { z } from 'zod';
+// Type-only: the generation request is the engine's (one zod schema shared by CLI and studio). The renderer
+// bundles nothing from the engine.
+import type { GenerateRequest } from '../engine/pipeline/request.js';
+
+export { CHANNELS, EVENTS, isChannel, isEventName } from './names.js';
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Results and errors                                                                               */
+/* ------------------------------------------------------------------------------------------------ */
+
+/**
+ * Stable error codes. Engine errors keep their own code (e.g. 'bad-image', 'non-finite', 'unsupported');
+ * the host adds these.
+ */
+export type StudioErrorCode =
+  /** The payload failed validation (message lists every problem, one per `details` line). */
+  | 'invalid-payload'
+  /** No such channel. */
+  | 'unknown-channel'
+  /** A model id/path that is not among the models and is not a model folder. */
+  | 'model-not-found'
+  /** The model folder is there but cannot be loaded (missing files, bad ONNX, unsupported architecture). */
+  | 'bad-model'
+  /** No such job (already finished, or never existed). */
+  | 'job-not-found'
+  /** The job was cancelled (only used inside jobError-less flows, e.g. a cancelled `generate` await). */
+  | 'cancelled'
+  /** The engine worker died or could not start. */
+  | 'engine-unavailable'
+  /** Settings could not be read/written. */
+  | 'settings'
+  /** A model without a tokenizer (token counter). */
+  | 'no-tokenizer'
+  /** Web host only: the WebSocket closed (pending calls end with this). */
+  | 'disconnected'
+  /** Anything else (a bug): message says what. */
+  | 'internal';
+
+export interface StudioError {
+  code: StudioErrorCode | (string & {});
+  /** One human-readable sentence (or several, '; '-separated). */
+  message: string;
+  /** A file or folder the error is about (model folder, settings file…), when there is one. */
+  file?: string;
+  /** Validation problems, one per line: "steps: steps must be at least 1". */
+  details?: string[];
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: StudioError };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+export function err(code: StudioError['code'], message: string, extra: { file?: string; details?: string[] } = {}): Result<never> {
+  return { ok: false, error: { code, message, ...extra } };
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Data types                                                                                       */
+/* ------------------------------------------------------------------------------------------------ */
+
+export type JobId = string;
+
+/**
+ * A generation job. `model` is a model id from listModels (or, for now, an absolute model folder).
+ * backend/threads default to the settings. Every other field is the engine's GenerateRequest
+ * (prompt, negativePrompt, sampler, steps, cfgScale, seed, width, height, batchCount, initImage (encoded
+ * PNG/JPEG bytes), strength, mask (encoded image bytes), maskBlur, inpaintOnlyMasked, inpaintPadding,
+ * eta, previewEvery, decodePreviewEvery, initImageFit).
+ * Seeds: prefer a decimal string for values above 2^53 (bigint also accepted by Electron IPC and the wire).
+ */
+export type GeneratePayload = Omit<GenerateRequest, 'model'> & { model: string };
+
+export interface GenerateAccepted {
+  jobId: JobId;
+  /** 0 = runs now, n = n jobs ahead of it. */
+  position: number;
+}
+
+export type CancelPayload =
+  /** Cancel one job: the running one (stops at the next step) or a queued one (removed). */
+  | { jobId: JobId }
+  /** 'queued': every waiting job; 'all': every waiting job and the running one. */
+  | { scope: 'queued' | 'all' };
+
+export interface CancelResult {
+  /** Jobs that were cancelled (each also gets a jobCancelled event). Empty when nothing matched a scope. */
+  cancelled: JobId[];
+}
+
+export type JobState = 'queued' | 'running';
+
+export interface JobSummary {
+  jobId: JobId;
+  state: JobState;
+  /** Model id as given. */
+  model: string;
+  prompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  batchCount: number;
+  /** ms since epoch. */
+  queuedAt: number;
+  startedAt?: number;
+}
+
+export interface QueueState {
+  running: JobSummary | null;
+  queued: JobSummary[];
+}
+
+export type ModelSource = 'bundled' | 'user' | 'path';
+
+export interface ModelEntry {
+  /** Stable id to pass as `model`: 'bundled:<folder>', 'user:<folder>' or the absolute folder for 'path'. */
+  id: string;
+  /** Display name (folder name). */
+  name: string;
+  /** Absolute model folder. */
+  dir: string;
+  source: ModelSource;
+  /** model_index.json `_class_name` when readable (e.g. 'StableDiffusionPipeline', 'StableDiffusionInpaintPipeline'). */
+  pipeline?: string;
+  /** Has vae_encoder/ (img2img, inpainting possible). */
+  hasVaeEncoder: boolean;
+  /** Filled when the folder looks wrong (listed anyway so the UI can say why). */
+  problem?: string;
+}
+
+/** What inspectModel reports. Fields the engine cannot tell are left out. */
+export interface ModelInspection {
+  id: string;
+  dir: string;
+  name: string;
+  /** 'sd1' | 'sd2' | 'sdxl' | … as the engine names the family. */
+  family?: string;
+  /** 'epsilon' | 'v_prediction' | 'sample'. */
+  predictionType?: string;
+  isInpainting: boolean;
+  /** LCM (timestep_cond). */
+  isLcm?: boolean;
+  /** Native resolution (e.g. 512, 768). */
+  defaultSize?: { width: number; height: number };
+  /** The engine sampler name matching scheduler_config.json (what an omitted `sampler` uses). */
+  defaultSampler?: string;
+  /** Weights dtype of the UNet: 'float32' | 'float16'. */
+  dtype?: string;
+  hasVaeEncoder: boolean;
+  /** Everything else the engine reported (JSON-safe). */
+  details?: Record<string, unknown>;
+}
+
+export interface BackendInfo {
+  /** 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'tensorrt' | … */
+  name: string;
+  /** onnxruntime lists it for this platform. */
+  listed: boolean;
+  /** Ships inside onnxruntime-node (cuda/tensorrt need extra provider libraries). */
+  bundled: boolean;
+}
+
+export interface TokenCount {
+  /** A1111's count ("tokens / limit"). */
+  tokens: number;
+  /** Number of 77-token chunks. */
+  chunks: number;
+  /** Prompt tokens per chunk (75). */
+  perChunk: number;
+  /** 75 × chunks (at least 75). */
+  limit: number;
+}
+
+export interface TokenizeResult extends TokenCount {
+  chunkTokens: Array<{
+    ids: number[];
+    tokens: string[];
+    weights: number[];
+    /** Prompt tokens in the chunk (not start, end or padding). */
+    promptTokens: number;
+  }>;
+}
+
+export interface Settings {
+  /** A folder of model folders next to the bundled `resources/models` (null = none). */
+  userModelsDir: string | null;
+  /** Extra absolute model folders listed as source 'path'. */
+  modelDirs: string[];
+  /** onnxruntime backend for new jobs. */
+  backend: string;
+  /** intra-op threads, 0 = onnxruntime default. */
+  threads: number;
+  /** Latent preview every N steps (0 = off) for jobs that do not set previewEvery. */
+  previewEvery: number;
+  /** Full VAE-decoded preview every N steps (0 = off) for jobs that do not set it. */
+  decodePreviewEvery: number;
+  /** Last model chosen in the UI (model id), restored at start. */
+  lastModel: string | null;
+  /** Where the UI saves images (null = ask). */
+  outputDir: string | null;
+  theme: 'system' | 'dark' | 'light';
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  userModelsDir: null,
+  modelDirs: [],
+  backend: 'cpu',
+  threads: 0,
+  previewEvery: 1,
+  decodePreviewEvery: 0,
+  lastModel: null,
+  outputDir: null,
+  theme: 'system',
+});
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** Which host serves the contract. */
+  host: 'electron' | 'web';
+  platform: string;
+  /** Bundled models folder. */
+  bundledModelsDir: string;
+  settingsFile: string;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Requests: channel → payload and response                                                         */
+/* ------------------------------------------------------------------------------------------------ */
+
+export interface StudioRequests {
+  /**
+   * Queue a generation. Resolves once queued (not when done): follow events with the jobId. The job's first
+   * events (jobQueued, even jobStarted/progress) may arrive BEFORE this call resolves: keep events of unknown
+   * jobIds until the reply comes.
+   */
+  generate: { payload: GeneratePayload; response: GenerateAccepted };
+  cancel: { payload: CancelPayload; response: CancelResult };
+  /** The running job and the waiting ones. */
+  getQueue: { payload: undefined; response: QueueState };
+  listModels: { payload: undefined; response: ModelEntry[] };
+  /** `model`: id from listModels or an absolute folder. */
+  inspectModel: { payload: { model: string }; response: ModelInspection };
+  getSettings: { payload: undefined; response: Settings };
+  /** Merge a partial settings object; returns the stored settings. Broadcasts settingsChanged. */
+  setSettings: { payload: Partial<Settings>; response: Settings };
+  listBackends: { payload: undefined; response: BackendInfo[] };
+  /** Token counter for the prompt boxes. model omitted → settings.lastModel, else the first model. */
+  countTokens: { payload: { text: string; model?: string; emphasis?: boolean }; response: TokenCount };
+  /** The full split (ids, tokens, weights per chunk). */
+  tokenize: { payload: { text: string; model?: string; emphasis?: boolean }; response: TokenizeResult };
+  getAppInfo: { payload: undefined; response: AppInfo };
+}
+
+export type Channel = keyof StudioRequests;
+export type PayloadOf<C extends Channel> = StudioRequests[C]['payload'];
+export type ResponseOf<C extends Channel> = StudioRequests[C]['response'];
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Events: host → renderer                                                                          */
+/* ------------------------------------------------------------------------------------------------ */
+
+export interface ResultImage {
+  /** PNG file bytes (with `parameters` infotext and `latent-studio` JSON text chunks). */
+  png: Uint8Array;
+  width: number;
+  height: number;
+  /** Decimal string (up to 2^64-1). */
+  seed: string;
+  /** A1111 infotext. */
+  infotext: string;
+}
+
+export interface StudioEvents {
+  /** A job was accepted. position: 0 = starts now. */
+  jobQueued: { jobId: JobId; position: number; job: JobSummary };
+  /** A job left the queue and began running. */
+  jobStarted: { jobId: JobId; startedAt: number };
+  /** image: 0-based index in the batch; step 1..totalSteps; etaMs for the whole job. */
+  progress: { jobId: JobId; image: number; step: number; totalSteps: number; elapsedMs: number; etaMs: number };
+  /**
+   * A live preview (RGBA, width·height·4 bytes; 'latent' previews are at latent resolution, 1/8 of the
+   * image: scale them up). At most one preview per client is in flight: the transport acks each one after
+   * delivering it; frames produced meanwhile are dropped except the latest. Never buffered past the job's end.
+   */
+  preview: { jobId: JobId; image: number; step: number; kind: 'latent' | 'decoded'; width: number; height: number; rgba: Uint8Array };
+  /** The job finished: every image of the batch. */
+  result: { jobId: JobId; images: ResultImage[]; elapsedMs: number };
+  jobError: { jobId: JobId; error: StudioError };
+  jobCancelled: { jobId: JobId };
+  /** The queue changed (any of the above job transitions). */
+  queue: QueueState;
+  settingsChanged: { settings: Settings };
+  /** Something the user should know that is not a call's error (e.g. a corrupt settings file was reset). */
+  notice: { level: 'info' | 'warning' | 'error'; message: string; file?: string };
+}
+
+export type EventName = keyof StudioEvents;
+export type EventPayload<E extends EventName> = StudioEvents[E];
+
+/** A discriminated event, as a host emits it. */
+export type StudioEvent = { [E in EventName]: { event: E; payload: StudioEvents[E] } }[EventName];
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The API the renderer sees (Electron preload bridge and the WebSocket client implement it)        */
+/* ------------------------------------------------------------------------------------------------ */
+
+/** Channels whose payload may be left out. */
+type PayloadArgs<C extends Channel> = undefined extends PayloadOf<C> ? [payload?: PayloadOf<C>] : [payload: PayloadOf<C>];
+
+export interface StudioApi {
+  /** 'electron' (preload bridge) or 'web' (WebSocket to `latent-studio serve`). */
+  readonly host: 'electron' | 'web';
+  invoke<C extends Channel>(channel: C, ...payload: PayloadArgs<C>): Promise<Result<ResponseOf<C>>>;
+  /** Subscribe; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, callback: (payload: StudioEvents[E]) => void): () => void;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Payload validation (the host runs these; the renderer may too)                                   */
+/* ------------------------------------------------------------------------------------------------ */
+
+const modelRef = z.string({ error: 'model must be a model id or an absolute model folder' }).min(1, { error: 'model must not be empty' });
+const empty = z.union([z.undefined(), z.null(), z.strictObject({})]).transform(() => undefined);
+const tokenPayload = z.strictObject({
+  text: z.string({ error: 'text must be a string' }).max(100_000, { error: 'text is too long (100000 characters at most)' }),
+  model: modelRef.optional(),
+  emphasis: z.boolean({ error: 'emphasis must be a boolean' }).optional(),
+});
+
+export const settingsShape = {
+  userModelsDir: z.string({ error: 'userModelsDir must be a folder path or null' }).min(1).nullable(),
+  modelDirs: z.array(z.string().min(1), { error: 'modelDirs must be a list of folder paths' }).max(1000),
+  backend: z.string({ error: 'backend must be a string' }).min(1).max(64),
+  threads: z.number({ error: 'threads must be a number' }).int({ error: 'threads must be a whole number' }).min(0).max(1024),
+  previewEvery: z.number({ error: 'previewEvery must be a number' }).int().min(0).max(1000),
+  decodePreviewEvery: z.number({ error: 'decodePreviewEvery must be a number' }).int().min(0).max(1000),
+  lastModel: z.string().min(1).nullable(),
+  outputDir: z.string().min(1).nullable(),
+  theme: z.enum(['system', 'dark', 'light'], { error: "theme must be 'system', 'dark' or 'light'" }),
+};
+export const settingsSchema = z.strictObject(settingsShape);
+export const settingsPatchSchema = z.strictObject(settingsShape).partial();
+
+/**
+ * Validators for every channel but `generate` (whose fields are checked by the engine's generateRequestSchema
+ * after the host resolves `model`; here only its outer shape).
+ */
+export const requestSchemas = {
+  generate: z.looseObject({ model: modelRef }),
+  cancel: z.union(
+    [z.strictObject({ jobId: z.string().min(1) }), z.strictObject({ scope: z.enum(['queued', 'all']) })],
+    { error: "cancel needs { jobId } or { scope: 'queued' | 'all' }" },
+  ),
+  getQueue: empty,
+  listModels: empty,
+  inspectModel: z.strictObject({ model: modelRef }),
+  getSettings: empty,
+  setSettings: settingsPatchSchema,
+  listBackends: empty,
+  countTokens: tokenPayload,
+  tokenize: tokenPayload,
+  getAppInfo: empty,
+} satisfies Record<Channel, z.ZodType>;
+
+/** zod issues → one line each ("steps: steps must be at least 1"). */
+export function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: string[] }>): string[] {
+  return issues.map((i) => {
+    if (i.code === 'unrecognized_keys' && i.keys) return `unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    const path = i.path.length ? `${i.path.map(String).join('.')}: ` : '';
+    return `${path}${i.message}`;
+  });
+}

@@ -1,0 +1,38 @@
+// Channel and event names, zod-free (the sandboxed preload bundles only this and ipc.ts).
+import type { Channel, EventName } from './contract.js';
+
+export const CHANNELS = [
+  'generate',
+  'cancel',
+  'getQueue',
+  'listModels',
+  'inspectModel',
+  'getSettings',
+  'setSettings',
+  'listBackends',
+  'countTokens',
+  'tokenize',
+  'getAppInfo',
+] as const satisfies readonly Channel[];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && (CHANNELS as readonly string[]).includes(name);
+}
+
+export const EVENTS = [
+  'jobQueued',
+  'jobStarted',
+  'progress',
+  'preview',
+  'result',
+  'jobError',
+  'jobCancelled',
+  'queue',
+  'settingsChanged',
+  'notice',
+] as const satisfies readonly EventName[];
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (EVENTS as readonly string[]).includes(name);
+}
+
