@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ChannelEngineClient, threadWorkerChannel, type StudioEngine } from '../host/engine.js';
 import { contentSecurityPolicy } from '../host/csp.js';
-import { defaultBundledModelsDir, defaultSettingsFile } from '../host/paths.js';
+import { defaultBundledModelsDir, defaultOutputDir, defaultSettingsFile } from '../host/paths.js';
 import { StudioService, type LogLevel, type StudioConnection } from '../host/studio-service.js';
 import {
   decodeFrame,
@@ -34,6 +34,11 @@ export interface WebHostOptions {
   modelsDir?: string;
   /** Settings JSON (default: the per-user config folder's latent-studio/settings.json). */
   settingsFile?: string;
+  /**
+   * The gallery folder while settings.outputDir is null. Default: the per-user Pictures/Latent Studio, or
+   * <settings folder>/outputs when a settingsFile is given (tests, portable setups).
+   */
+  defaultOutputDir?: string;
   /** An existing service to serve (its engine and settings are used; close() leaves it running). */
   service?: StudioService;
   /** The engine for a new service (default: the engine worker in a worker thread). */
@@ -94,6 +99,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       engine: options.engine ?? new ChannelEngineClient(() => threadWorkerChannel()),
       bundledModelsDir: options.modelsDir ?? defaultBundledModelsDir(),
       settingsFile: options.settingsFile ?? defaultSettingsFile(),
+      ...(options.defaultOutputDir !== undefined ? { defaultOutputDir: options.defaultOutputDir } : options.settingsFile === undefined ? { defaultOutputDir: defaultOutputDir() } : {}),
       host: 'web',
       ...(options.version !== undefined ? { version: options.version } : {}),
       log,

@@ -1,0 +1,30 @@
+// `latent-studio backends`: the execution providers this onnxruntime-node build knows.
+import { listSupportedBackends } from 'onnxruntime-node';
+
+export interface BackendsOptions {
+  json?: boolean;
+}
+
+const NOTES: Record<string, string> = {
+  cpu: 'always available',
+  cuda: 'NVIDIA GPUs; needs CUDA 12 and the provider libraries (onnxruntime-node install with ONNXRUNTIME_NODE_INSTALL=cuda12)',
+  tensorrt: 'NVIDIA TensorRT; needs the provider libraries',
+  dml: 'DirectML (Windows, any DirectX 12 GPU)',
+  coreml: 'Core ML (macOS arm64)',
+  webgpu: 'experimental; needs a GPU with Vulkan/Metal/D3D12',
+};
+
+export function runBackends(options: BackendsOptions, out: NodeJS.WritableStream = process.stdout): number {
+  const backends = listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  if (options.json) {
+    out.write(`${JSON.stringify(backends)}\n`);
+    return 0;
+  }
+  const width = Math.max(...backends.map((b) => b.name.length));
+  for (const b of backends) {
+    const bundled = b.bundled ? 'bundled' : 'not bundled';
+    const note = NOTES[b.name];
+    out.write(`${b.name.padEnd(width)}  ${bundled}${note ? `  (${note})` : ''}\n`);
+  }
+  return 0;
+}

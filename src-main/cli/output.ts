@@ -1,0 +1,75 @@
+// Output file names and atomic writes.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The default of `--out`: in the current directory, one file per seed. */
+export const DEFAULT_OUT_PATTERN = 'latent-{seed}.png';
+
+export interface OutputNameFields {
+  /** 1-based index of the image in the run. */
+  index: number;
+  /** Number of images in the run (batchCount). */
+  count: number;
+  seed: string;
+}
+
+/**
+ * The path of one output image.
+ *
+ * `{seed}` in the pattern becomes the image's seed and `{n}` its 1-based index. When a run makes
+ * more than one image and the pattern has neither, `-{n}` goes before the extension:
+ * `--out cat.png --batch 3` → `cat-1.png`, `cat-2.png`, `cat-3.png`. A name without an
+ * extension gets `.png`.
+ */
+export function outputPath(pattern: string, fields: OutputNameFields): string {
+  let name = pattern;
+  if (path.extname(name) === '') name += '.png';
+  const hasToken = name.includes('{seed}') || name.includes('{n}');
+  if (fields.count > 1 && !hasToken) {
+    const ext = path.extname(name);
+    name = `${name.slice(0, name.length - ext.length)}-{n}${ext}`;
+  }
+  return name.replaceAll('{seed}', fields.seed).replaceAll('{n}', String(fields.index));
+}
+
+/** Temporary files not yet renamed into place, removed when a run is cancelled. */
+const pendingTemps = new Set<string>();
+
+export function pendingTempFiles(): string[] {
+  return [...pendingTemps];
+}
+
+/** Removes the temp files of writes in progress (on SIGINT/SIGTERM); synchronous-safe to call twice. */
+export async function removePendingTempFiles(): Promise<void> {
+  const temps = [...pendingTemps];
+  pendingTemps.clear();
+  await Promise.all(temps.map((temp) => rm(temp, { force: true })));
+}
+
+/**
+ * Writes `data` to `file` atomically: a temp file in the same directory, fsync, then rename.
+ * A reader never sees a half-written file under `file`, and a killed run leaves at most a
+ * hidden `.name.*.tmp` file (removed on Ctrl+C).
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  await mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  pendingTemps.add(temp);
+  try {
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  } finally {
+    pendingTemps.delete(temp);
+  }
+}

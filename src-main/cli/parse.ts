@@ -1,0 +1,49 @@
+// Argument parsers for commander: each throws InvalidArgumentError with a short reason,
+// which commander turns into one line: "error: option '--steps <n>' argument 'x' is invalid. <reason>".
+import { InvalidArgumentError } from 'commander';
+
+export function parseInteger(options: { min?: number; max?: number } = {}): (value: string) => number {
+  return (value: string) => {
+    const text = value.trim();
+    if (!/^[+-]?\d+$/.test(text)) throw new InvalidArgumentError('Expected an integer.');
+    const n = Number(text);
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('Integer out of range.');
+    if (options.min !== undefined && n < options.min) throw new InvalidArgumentError(`Expected at least ${options.min}.`);
+    if (options.max !== undefined && n > options.max) throw new InvalidArgumentError(`Expected at most ${options.max}.`);
+    return n;
+  };
+}
+
+export function parseNumber(options: { min?: number; max?: number } = {}): (value: string) => number {
+  return (value: string) => {
+    const text = value.trim();
+    const n = text === '' ? Number.NaN : Number(text);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError('Expected a number.');
+    if (options.min !== undefined && n < options.min) throw new InvalidArgumentError(`Expected at least ${options.min}.`);
+    if (options.max !== undefined && n > options.max) throw new InvalidArgumentError(`Expected at most ${options.max}.`);
+    return n;
+  };
+}
+
+/** Image sizes: a positive multiple of 8 (the VAE downsamples by 8). */
+export function parseImageSize(value: string): number {
+  const n = parseInteger({ min: 8, max: 16384 })(value);
+  if (n % 8 !== 0) {
+    const lo = Math.floor(n / 8) * 8;
+    throw new InvalidArgumentError(`Must be a multiple of 8 (try ${lo} or ${lo + 8}).`);
+  }
+  return n;
+}
+
+/**
+ * Seeds stay decimal strings so that any 64-bit seed survives (torch's manual_seed takes
+ * 0..2^64-1). -1 means "random".
+ */
+export function parseSeed(value: string): string {
+  const text = value.trim();
+  if (text === '-1') return text;
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('Expected an integer 0..2^64-1 (or -1 for a random seed).');
+  const n = BigInt(text);
+  if (n >= 1n << 64n) throw new InvalidArgumentError('Seed out of the 64-bit range (at most 18446744073709551615).');
+  return n.toString();
+}
