@@ -52,6 +52,6 @@ describe('latent-studio (help, usage, backends)', () => {
     expect(r.stdout).toMatch(/^cpu\s+bundled/m);
     const j = await runCli(['backends', '--json']);
     const list = JSON.parse(j.stdout) as Array<{ name: string; bundled: boolean }>;
-    expect(list).toContainEqual({ name: 'cpu', bundled: true });
+    expect(list).toContainEqual({ name: 'cpu', listed: true, bundled: true });
   });
 });

@@ -1,5 +1,5 @@
 // `latent-studio backends`: the execution providers this onnxruntime-node build knows.
-import { listSupportedBackends } from 'onnxruntime-node';
+import { listSupportedBackends } from '../../engine/onnx/index.js';
 
 export interface BackendsOptions {
   json?: boolean;
@@ -15,14 +15,14 @@ const NOTES: Record<string, string> = {
 };
 
 export function runBackends(options: BackendsOptions, out: NodeJS.WritableStream = process.stdout): number {
-  const backends = listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  const backends = listSupportedBackends();
   if (options.json) {
     out.write(`${JSON.stringify(backends)}\n`);
     return 0;
   }
   const width = Math.max(...backends.map((b) => b.name.length));
   for (const b of backends) {
-    const bundled = b.bundled ? 'bundled' : 'not bundled';
+    const bundled = !b.listed ? 'not in this build' : b.bundled ? 'bundled' : 'not bundled';
     const note = NOTES[b.name];
     out.write(`${b.name.padEnd(width)}  ${bundled}${note ? `  (${note})` : ''}\n`);
   }

@@ -298,8 +298,8 @@ function engineFailure(error: unknown): CliError {
  * caller; say so up front when this onnxruntime-node build does not have the backend at all.
  */
 async function backendWarning(backend: string): Promise<string | undefined> {
-  const { listSupportedBackends } = await import('onnxruntime-node');
-  const list = listSupportedBackends();
+  const { listSupportedBackends } = await import('../../engine/onnx/index.js');
+  const list = listSupportedBackends().filter((b) => b.listed);
   const found = list.find((b) => b.name === backend);
   if (!found) {
     return `--backend ${backend} is not available in this onnxruntime-node build (${process.platform}-${process.arch}: ${list.map((b) => b.name).join(', ')}); running on cpu instead`;
