@@ -61,6 +61,12 @@ export interface SessionConfig {
   backend?: string;
   /** Intra-op threads; 0 or undefined lets onnxruntime choose (all physical cores). */
   threads?: number;
+  /**
+   * Let onnxruntime's pool threads busy-wait between ops (its default). Off by default here: a desktop app
+   * shares the cores with the UI and the calling thread, and spinning threads starve them
+   * (LATENT_STUDIO_ORT_SPINNING=1 turns it back on).
+   */
+  spinning?: boolean;
 }
 
 /** The session options for a backend. The single place where they are decided. */
@@ -74,6 +80,10 @@ export function buildSessionOptions(config: SessionConfig = {}): ort.InferenceSe
     logSeverityLevel: 3,
     executionProviders: [backend],
   };
+  const spinning = config.spinning ?? process.env['LATENT_STUDIO_ORT_SPINNING'] === '1';
+  if (!spinning) {
+    options.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
+  }
   if (config.threads !== undefined && config.threads > 0) {
     options.intraOpNumThreads = Math.floor(config.threads);
     options.interOpNumThreads = 1;
