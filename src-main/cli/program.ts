@@ -22,7 +22,7 @@ Exit codes:
   1    the engine failed (a session could not run, inference error, write error)
   2    bad input (unknown option, invalid value, missing or unreadable file, a model
        folder the engine cannot use)
-  3    models inspect: the model was read but is not supported
+  3    models inspect/import/download: the model was read but is not supported
   130  cancelled with Ctrl+C (143 on SIGTERM)`;
 
 export interface RunIO {

@@ -3,5 +3,6 @@ export { StudioService, type StudioServiceOptions, type EventSink, type StudioCo
 export { ChannelEngineClient, threadWorkerChannel, type StudioEngine, type WorkerChannel, type WorkerChannelFactory, type EngineGenerateOptions } from './engine.js';
 export { SettingsStore, sanitizeSettings } from './settings.js';
 export { listModels, resolveModelDir, inspectModelDir, HostError } from './models.js';
-export { defaultBundledModelsDir, defaultSettingsFile } from './paths.js';
+export { defaultBundledModelsDir, defaultSettingsFile, defaultOutputDir } from './paths.js';
+export { GalleryHost, type GalleryHostOptions } from './gallery-host.js';
 export { contentSecurityPolicy, type CspOptions } from './csp.js';

@@ -19,3 +19,13 @@ export function defaultSettingsFile(): string {
         : (process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'));
   return path.join(base, 'latent-studio', 'settings.json');
 }
+
+/**
+ * The per-user gallery folder (settings.outputDir overrides it): $LATENT_STUDIO_OUTPUT_DIR, else
+ * $XDG_PICTURES_DIR/Latent Studio, else ~/Pictures/Latent Studio.
+ */
+export function defaultOutputDir(): string {
+  if (process.env['LATENT_STUDIO_OUTPUT_DIR']) return path.resolve(process.env['LATENT_STUDIO_OUTPUT_DIR']);
+  const pictures = process.env['XDG_PICTURES_DIR'] || path.join(os.homedir(), 'Pictures');
+  return path.join(pictures, 'Latent Studio');
+}

@@ -32,6 +32,9 @@ import {
   type TokenizeResult,
 } from '../shared/contract.js';
 import type { StudioEngine } from './engine.js';
+import type { Thumbnailer } from '../gallery/png-lite.js';
+import { GalleryHost } from './gallery-host.js';
+import { ModelManagerHost, type ModelManagerHostOptions } from '../models-manager/studio-host.js';
 import { HostError, inspectModelDir, listModels, resolveModelDir, type ModelRoots } from './models.js';
 import { SettingsStore } from './settings.js';
 import { TokenizerCache } from './tokens.js';
@@ -51,6 +54,16 @@ export interface StudioServiceOptions {
   /** A preview not acked within this time is treated as delivered (a reloaded page never acks). Default 5000 ms. */
   previewAckTimeoutMs?: number;
   log?: (level: LogLevel, message: string) => void;
+  /** The gallery's output folder while settings.outputDir is null (default: <settings folder>/outputs). */
+  defaultOutputDir?: string;
+  /** The canvas autosave folder (default: <settings folder>/autosave). */
+  autosaveDir?: string;
+  /** Shows a file in the OS file manager (Electron: shell.showItemInFolder); the browser host has none. */
+  revealFile?: (file: string) => void | boolean | Promise<void | boolean>;
+  /** Gallery thumbnails (default: pure-JS PNG, no native code: right for the Electron main process). */
+  thumbnailer?: Thumbnailer;
+  /** Model manager: hub endpoint, env (proxies, HF_TOKEN), the models folder while settings.userModelsDir is null. */
+  modelManager?: Pick<ModelManagerHostOptions, 'endpoint' | 'env' | 'defaultModelsDir' | 'progressIntervalMs' | 'retryDelayMs'>;
 }
 
 /** Where a client's events go (an Electron webContents, a WebSocket, a test). seq is set on previews only: ack it. */
@@ -179,6 +192,10 @@ export class StudioService {
   readonly settings: SettingsStore;
   /** Problems found at start (e.g. a corrupt settings file), also sent to each client as a notice when it connects. */
   readonly startupWarnings: string[] = [];
+  /** The gallery (output folder, index) and the canvas autosave. */
+  readonly gallery: GalleryHost;
+  /** Models folder (import, remove) and hub downloads. */
+  readonly modelManager: ModelManagerHost;
 
   private readonly clients = new Set<Client>();
   private readonly queue: Job[] = [];
@@ -191,7 +208,29 @@ export class StudioService {
 
   private constructor(private readonly options: StudioServiceOptions) {
     this.settings = new SettingsStore(options.settingsFile);
+    const configDir = path.dirname(options.settingsFile);
+    this.gallery = new GalleryHost({
+      defaultOutputDir: options.defaultOutputDir ?? path.join(configDir, 'outputs'),
+      autosaveDir: options.autosaveDir ?? path.join(configDir, 'autosave'),
+      outputDir: () => this.settings.value.outputDir,
+      ...(options.revealFile ? { revealFile: options.revealFile } : {}),
+      ...(options.thumbnailer ? { thumbnailer: options.thumbnailer } : {}),
+      emit: (event, payload) => this.emit(event, payload),
+      log: (level, message) => this.log(level, message),
+    });
+    this.modelManager = new ModelManagerHost({
+      ...(options.modelManager ?? {}),
+      roots: () => this.roots(),
+      setUserModelsDir: async (dir) => {
+        const settings = await this.settings.update({ userModelsDir: dir });
+        this.emit('settingsChanged', { settings });
+      },
+      emit: (event, payload) => this.emit(event, payload),
+      log: (level, message) => this.log(level, message),
+    });
     this.handlers = {
+      ...this.gallery.handlers((fn) => this.guard(fn)),
+      ...this.modelManager.handlers((fn) => this.guard(fn)),
       generate: (p) => this.guard(() => this.generate(p)),
       cancel: (p) => this.guard(async () => this.cancel(p)),
       getQueue: (p) => this.guard(async () => (this.validate('getQueue', p), this.queueState())),
@@ -263,6 +302,8 @@ export class StudioService {
     this.closed = true;
     await Promise.race([this.whenIdle(), new Promise((r) => setTimeout(r, 3000).unref())]);
     await this.options.engine.close().catch(() => undefined);
+    await this.gallery.close().catch(() => undefined);
+    await this.modelManager.close().catch(() => undefined);
     for (const c of [...this.clients]) c.close();
   }
 
@@ -419,7 +460,10 @@ export class StudioService {
       if (job.cancelled) {
         this.emit('jobCancelled', { jobId: job.id });
       } else {
-        this.emit('result', { jobId: job.id, images: results.map(toResultImage), elapsedMs: Math.round(performance.now() - started) });
+        // Saved to the gallery (fsync'ed) before anyone hears of it: a crash after this loses nothing.
+        const saved = await this.gallery.saveResults(results.map((r) => r.png));
+        const images = results.map((r, i) => ({ ...toResultImage(r), ...saved[i] }));
+        this.emit('result', { jobId: job.id, images, elapsedMs: Math.round(performance.now() - started) });
       }
     } catch (error) {
       for (const c of this.clients) c.dropPending(job.id);

@@ -7,6 +7,8 @@ export function utilityProcessChannel(entry: string): WorkerChannel {
   const child = utilityProcess.fork(entry, [], { serviceName: 'Latent Studio Engine', stdio: 'inherit' });
   let exited = false;
   return {
+    // A separate process: killing it mid-run is safe (no need to wait for the engine to go idle first).
+    isolation: 'process',
     post: (message: EngineRequest) => {
       if (!exited) child.postMessage(message);
     },

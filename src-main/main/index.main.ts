@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, net, protocol, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, net, protocol, shell, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { contentSecurityPolicy } from '../host/csp.js';
 import { ChannelEngineClient } from '../host/engine.js';
 import { StudioService, type StudioConnection } from '../host/studio-service.js';
@@ -157,6 +157,9 @@ async function main(): Promise<void> {
     bundledModelsDir,
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),
     host: 'electron',
+    // Gallery: Pictures/Latent Studio (settings.outputDir overrides); with LATENT_STUDIO_USER_DATA (tests) <userData>/outputs.
+    ...(process.env['LATENT_STUDIO_USER_DATA'] ? {} : { defaultOutputDir: path.join(app.getPath('pictures'), 'Latent Studio') }),
+    revealFile: (file) => shell.showItemInFolder(file),
     appName: app.getName(),
     version: app.getVersion(),
     log: (level, message) => (level === 'error' ? console.error : console.warn)(`latent-studio: ${message}`),

@@ -13,6 +13,12 @@ import { z } from 'zod';
 import type { GenerateRequest } from '../engine/pipeline/request.js';
 
 export { CHANNELS, EVENTS, isChannel, isEventName } from './names.js';
+// Gallery, history and autosave (src-main/shared/gallery.ts).
+import { galleryRequestSchemas, type GalleryEvents, type GalleryRequests } from './gallery.js';
+export * from './gallery.js';
+// Model manager: models folder and hub downloads (src-main/shared/model-manager.ts).
+import { modelManagerRequestSchemas, type ModelManagerEvents, type ModelManagerRequests } from './model-manager.js';
+export * from './model-manager.js';
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Results and errors                                                                               */
@@ -206,7 +212,7 @@ export interface Settings {
   decodePreviewEvery: number;
   /** Last model chosen in the UI (model id), restored at start. */
   lastModel: string | null;
-  /** Where the UI saves images (null = ask). */
+  /** The gallery's output folder: every finished image is saved there (null = the per-user default). */
   outputDir: string | null;
   theme: 'system' | 'dark' | 'light';
 }
@@ -238,7 +244,7 @@ export interface AppInfo {
 /* Requests: channel → payload and response                                                         */
 /* ------------------------------------------------------------------------------------------------ */
 
-export interface StudioRequests {
+export interface StudioRequests extends GalleryRequests, ModelManagerRequests {
   /**
    * Queue a generation. Resolves once queued (not when done): follow events with the jobId. The job's first
    * events (jobQueued, even jobStarted/progress) may arrive BEFORE this call resolves: keep events of unknown
@@ -279,9 +285,13 @@ export interface ResultImage {
   seed: string;
   /** A1111 infotext. */
   infotext: string;
+  /** Where the host saved it in the gallery (absent when saving failed: see saveError). */
+  saved?: { id: string; file: string };
+  /** Saving to the output folder failed (e.g. code 'disk-full'); the image is only in this event. */
+  saveError?: StudioError;
 }
 
-export interface StudioEvents {
+export interface StudioEvents extends GalleryEvents, ModelManagerEvents {
   /** A job was accepted. position: 0 = starts now. */
   jobQueued: { jobId: JobId; position: number; job: JobSummary };
   /** A job left the queue and began running. */
@@ -371,6 +381,8 @@ export const requestSchemas = {
   countTokens: tokenPayload,
   tokenize: tokenPayload,
   getAppInfo: empty,
+  ...galleryRequestSchemas,
+  ...modelManagerRequestSchemas,
 } satisfies Record<Channel, z.ZodType>;
 
 /** zod issues → one line each ("steps: steps must be at least 1"). */

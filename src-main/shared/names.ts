@@ -13,6 +13,26 @@ export const CHANNELS = [
   'countTokens',
   'tokenize',
   'getAppInfo',
+  // gallery, history, autosave (shared/gallery.ts)
+  'galleryList',
+  'galleryThumbnails',
+  'galleryImage',
+  'galleryStar',
+  'galleryTrash',
+  'galleryRestore',
+  'galleryPurge',
+  'galleryReveal',
+  'galleryRebuild',
+  'readImageParameters',
+  'autosaveSave',
+  'autosaveLoad',
+  'autosaveClear',
+  // model manager (shared/model-manager.ts)
+  'modelManagerInfo',
+  'downloadModel',
+  'cancelDownload',
+  'importModel',
+  'removeModel',
 ] as const satisfies readonly Channel[];
 
 export function isChannel(name: unknown): name is Channel {
@@ -30,6 +50,11 @@ export const EVENTS = [
   'queue',
   'settingsChanged',
   'notice',
+  'galleryChanged',
+  'downloadProgress',
+  'downloadDone',
+  'downloadError',
+  'modelsChanged',
 ] as const satisfies readonly EventName[];
 
 export function isEventName(name: unknown): name is EventName {

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ChannelEngineClient, threadWorkerChannel, type StudioEngine } from '../host/engine.js';
 import { contentSecurityPolicy } from '../host/csp.js';
+import { sharpWebpThumbnailer } from '../gallery/sharp-thumbnailer.js';
 import { defaultBundledModelsDir, defaultOutputDir, defaultSettingsFile } from '../host/paths.js';
 import { StudioService, type LogLevel, type StudioConnection } from '../host/studio-service.js';
 import {
@@ -101,6 +102,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       settingsFile: options.settingsFile ?? defaultSettingsFile(),
       ...(options.defaultOutputDir !== undefined ? { defaultOutputDir: options.defaultOutputDir } : options.settingsFile === undefined ? { defaultOutputDir: defaultOutputDir() } : {}),
       host: 'web',
+      thumbnailer: sharpWebpThumbnailer,
       ...(options.version !== undefined ? { version: options.version } : {}),
       log,
     }));

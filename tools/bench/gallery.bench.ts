@@ -2,6 +2,7 @@
 // in a temp folder; measures a cold open (load the index) + the first page with counts, searches, a full
 // rebuild from the PNGs, and add() latency (PNG + journal, fsync'ed). Prints one JSON line.
 //   npx tsx tools/bench/gallery.bench.ts [count]
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,18 @@ import pngText from 'png-chunk-text';
 import { Gallery, Journal, readImageParameters, type JournalRecord } from '../../src-main/gallery/index.js';
 
 const COUNT = Number(process.argv[2] ?? 10_000);
+
+/** `cold <dir>`: a fresh process (cold JIT) opens the gallery and lists the first page; prints the ms. */
+async function coldChild(dir: string): Promise<void> {
+  const a = performance.now();
+  const { gallery } = await Gallery.open(dir, { thumbnails: false });
+  const page = gallery.list({ limit: 200 });
+  const openMs = performance.now() - a;
+  const b = performance.now();
+  gallery.list({ text: 'dragon castle' });
+  const searchMs = performance.now() - b;
+  console.log(JSON.stringify({ openMs, searchMs, total: page.total }));
+}
 const WORDS = 'castle forest dragon portrait city night neon ocean sunset mountain robot cat dog flower river snow desert knight wizard ship'.split(' ');
 const STYLES = 'oil painting|watercolor|photo|anime|concept art|pixel art|sketch|3d render'.split('|');
 const MODELS = ['sd15', 'dreamshaper', 'realistic-vision', 'anything-v5', 'sdxl-base'];
@@ -87,6 +100,13 @@ async function main(): Promise<void> {
       await gallery.close();
     }
 
+    // A fresh process: nothing JIT-compiled yet (what the studio sees at start).
+    const colds: Array<{ openMs: number; searchMs: number }> = [];
+    for (let k = 0; k < 3; k++) {
+      const line = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'cold', dir], { encoding: 'utf8' }).trim().split('\n').pop()!;
+      colds.push(JSON.parse(line) as { openMs: number; searchMs: number });
+    }
+
     const { gallery } = await Gallery.open(dir, { thumbnails: false });
     // The first search after an open also builds the lower-cased search text of every entry.
     const fs0 = performance.now();
@@ -137,13 +157,14 @@ async function main(): Promise<void> {
         setupMs: Math.round(setupMs),
         openFirstPageMs: { median: r2(median(opens)), min: r2(Math.min(...opens)), max: r2(Math.max(...opens)) },
         firstPageWithCountsMs: r2(median(firstPages)),
+        coldProcess: { openFirstPageMs: r2(median(colds.map((c) => c.openMs))), firstSearchMs: r2(median(colds.map((c) => c.searchMs))) },
         firstSearchAfterOpenMs: r2(firstSearchMs),
         searchMs: search,
         searchMaxMs: r2(Math.max(...Object.values(search).map((s) => s.ms))),
         rebuildMs: rb.ms,
         addMs: { median: r2(median(adds)), max: r2(Math.max(...adds)) },
         budgetMs: 100,
-        ok: median(opens) < 100 && firstSearchMs < 100 && Object.values(search).every((s) => s.ms < 100),
+        ok: median(opens) < 100 && median(colds.map((c) => c.openMs)) < 100 && firstSearchMs < 100 && Object.values(search).every((s) => s.ms < 100),
       }),
     );
   } finally {
@@ -151,7 +172,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+(process.argv[2] === 'cold' ? coldChild(process.argv[3]!) : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

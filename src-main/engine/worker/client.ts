@@ -55,7 +55,8 @@ export interface EngineClientOptions {
    * 'thread' (default): a worker_threads Worker. 'process': a forked child process — a crash or
    * kill of the engine (or onnxruntime) cannot take the calling process down, and it can be killed
    * at any moment. (onnxruntime-node aborts the whole process when a worker thread is terminated
-   * while a session runs, so in 'thread' mode close()/restart() first cancel and wait for idle.)
+   * while a session runs, so in 'thread' mode close()/restart() first cancel and wait for idle.) With `channel`,
+   * the channel's own `isolation` counts.
    */
   isolation?: 'thread' | 'process';
   /** Override the worker module (default: engineWorkerLocation()). */
@@ -66,6 +67,19 @@ export interface EngineClientOptions {
   resourceLimits?: ResourceLimits;
   /** How long to wait for the worker's 'ready' message (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * Runs the worker over this channel instead of spawning engine.worker here: called at every (re)start (the
+   * studio's Electron utilityProcess, a worker thread it made). `isolation`, `workerUrl`, `execArgv` and
+   * `resourceLimits` are then unused; the channel's own `isolation` says whether it may be stopped mid-run.
+   */
+  channel?: () => EngineChannel;
+  /** The wording of the client's own errors, for hosts that show them to people (the studio). */
+  messages?: {
+    /** The message of calls made after close() (default 'The engine client is closed.'). */
+    closed?: string;
+    /** What a 'worker-exited' message says after the cause (default 'the request was lost. The next call starts a new worker.'). */
+    workerExited?: string;
+  };
 }
 
 export interface ClientGenerateOptions {
@@ -85,42 +99,74 @@ interface Pending {
   onEvent?(e: EngineEvent): void;
 }
 
-/** The two ways the engine can run: a worker thread or a child process, behind one interface. */
-interface Channel {
-  post(message: EngineRequest): void;
-  onMessage(h: (m: EngineEvent) => void): void;
-  onError(h: (e: Error) => void): void;
-  onExit(h: (description: string) => void): void;
-  /** Stops it now (thread: Worker.terminate; process: SIGKILL). */
-  kill(): Promise<void>;
-  readonly id: number | undefined;
+/** How a worker ended: its exit code or the signal that killed it, and what it said before (if the channel knows). */
+export interface EngineChannelExit {
+  code: number | null;
+  signal?: string | null;
+  reason?: string;
 }
 
-function threadChannel(loc: EngineWorkerLocation, options: EngineClientOptions): Channel {
+/**
+ * The calling side of one running engine worker (engine.worker on the far end of the port, see port.ts): a worker
+ * thread, a forked child process, an Electron utilityProcess, or a fake in tests.
+ */
+export interface EngineChannel {
+  post(message: EngineRequest): void;
+  onMessage(handler: (message: EngineEvent) => void): void;
+  /** Called once when the worker is gone (crash, exit, or terminate()). */
+  onExit(handler: (info: EngineChannelExit) => void): void;
+  /** An error of the worker itself (a thread's uncaught exception, a failed spawn): fails a start that is under way. */
+  onError?(handler: (error: Error) => void): void;
+  /** Stops it now (a thread: Worker.terminate; a process: kill). */
+  terminate(): void | Promise<void>;
+  /**
+   * 'process': terminate() is safe at any moment. Anything else is treated as a worker thread, which must not be
+   * terminated while onnxruntime runs (that aborts the whole process): the client cancels and waits for idle first.
+   */
+  readonly isolation?: 'thread' | 'process';
+  /** Thread id or pid, where there is one. */
+  readonly id?: number | undefined;
+}
+
+export interface EngineThreadOptions {
+  execArgv?: string[];
+  resourceLimits?: ResourceLimits;
+}
+
+/**
+ * Starts the engine worker module in a worker thread; from source (loc.tsx), it registers tsx's ESM loader in the
+ * thread first, then imports the module.
+ */
+export function spawnEngineThread(loc: EngineWorkerLocation, options: EngineThreadOptions = {}): Worker {
   const workerOptions = {
     execArgv: options.execArgv ?? [],
     ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
   };
-  const worker = loc.tsx
+  return loc.tsx
     ? new Worker(
         `import(${JSON.stringify(loc.tsx.href)}).then((m) => { m.register(); return import(${JSON.stringify(loc.url.href)}); })` +
           `.catch((e) => { console.error(e); process.exit(70); });`,
         { ...workerOptions, eval: true },
       )
     : new Worker(loc.url, workerOptions);
+}
+
+function threadChannel(loc: EngineWorkerLocation, options: EngineClientOptions): EngineChannel {
+  const worker = spawnEngineThread(loc, options);
   return {
+    isolation: 'thread',
     id: worker.threadId,
     post: (m) => worker.postMessage(m),
     onMessage: (h) => worker.on('message', h),
     onError: (h) => worker.on('error', h),
-    onExit: (h) => worker.on('exit', (code) => h(`exit code ${code}`)),
-    kill: async () => {
+    onExit: (h) => worker.on('exit', (code) => h({ code })),
+    terminate: async () => {
       await worker.terminate();
     },
   };
 }
 
-function processChannel(loc: EngineWorkerLocation, options: EngineClientOptions): Channel {
+function processChannel(loc: EngineWorkerLocation, options: EngineClientOptions): EngineChannel {
   const execArgv = [...(options.execArgv ?? [])];
   if (loc.tsx) {
     // A child's main module does get --import hooks: tsx's loader (the package's main export).
@@ -128,14 +174,15 @@ function processChannel(loc: EngineWorkerLocation, options: EngineClientOptions)
   }
   const child: ChildProcess = fork(fileURLToPath(loc.url), [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
+    isolation: 'process',
     id: child.pid,
     post: (m) => {
       if (child.connected) child.send(m);
     },
     onMessage: (h) => child.on('message', (m) => h(m as EngineEvent)),
     onError: (h) => child.on('error', h),
-    onExit: (h) => child.on('exit', (code, signal) => h(signal ? `signal ${signal}` : `exit code ${code}`)),
-    kill: () =>
+    onExit: (h) => child.on('exit', (code, signal) => h({ code, signal })),
+    terminate: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
@@ -149,7 +196,7 @@ function toRef(m: ModelRef | string | undefined): ModelRef | undefined {
 }
 
 export class EngineClient {
-  private channel: Channel | undefined;
+  private channel: EngineChannel | undefined;
   private ready: Promise<void> | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -164,6 +211,11 @@ export class EngineClient {
     return client;
   }
 
+  /** A client whose worker starts on the first call (or startWorker()). */
+  static create(options: EngineClientOptions = {}): EngineClient {
+    return new EngineClient(options);
+  }
+
   /** True while a worker is running. */
   get alive(): boolean {
     return this.channel !== undefined;
@@ -174,11 +226,26 @@ export class EngineClient {
     return this.channel?.id;
   }
 
-  private spawn(): Promise<void> {
-    if (this.ready) return this.ready;
+  /** Starts the worker unless it runs or is starting; resolves once it is ready. Rejects with code 'closed' after close(). */
+  async startWorker(): Promise<void> {
+    if (this.closed) throw this.closedError();
+    await this.spawn();
+  }
+
+  private closedError(): EngineError {
+    return new EngineError({ name: 'EngineError', code: 'closed', message: this.options.messages?.closed ?? 'The engine client is closed.' });
+  }
+
+  private openChannel(): EngineChannel {
+    if (this.options.channel) return this.options.channel();
     const loc: EngineWorkerLocation =
       this.options.workerUrl !== undefined ? { url: new URL(String(this.options.workerUrl), pathToFileURL(process.cwd() + '/')) } : engineWorkerLocation();
-    const channel = this.options.isolation === 'process' ? processChannel(loc, this.options) : threadChannel(loc, this.options);
+    return this.options.isolation === 'process' ? processChannel(loc, this.options) : threadChannel(loc, this.options);
+  }
+
+  private spawn(): Promise<void> {
+    if (this.ready) return this.ready;
+    const channel = this.openChannel();
     this.channel = channel;
     let failure = '';
     const ready = new Promise<void>((resolve, reject) => {
@@ -186,8 +253,9 @@ export class EngineClient {
         () => reject(new EngineError({ name: 'EngineError', code: 'worker-start', message: 'The engine worker did not start in time.' })),
         this.options.readyTimeoutMs ?? 60_000,
       );
-      timer.unref();
+      timer.unref?.();
       channel.onMessage((msg) => {
+        if (!msg || typeof msg !== 'object') return;
         if (msg.type === 'ready') {
           clearTimeout(timer);
           resolve();
@@ -205,20 +273,20 @@ export class EngineClient {
           p.onEvent?.(msg);
         }
       });
-      channel.onError((err) => {
+      channel.onError?.((err) => {
         failure = `: ${err.message}`;
         clearTimeout(timer);
         reject(new EngineError({ name: 'EngineError', code: 'worker-start', message: `The engine worker failed${failure}` }));
       });
-      channel.onExit((how) => {
+      channel.onExit(({ code, signal, reason }) => {
         clearTimeout(timer);
         if (this.channel === channel) {
           this.channel = undefined;
           this.ready = undefined;
         }
-        const message = this.closed
-          ? 'The engine was closed.'
-          : `The engine worker stopped unexpectedly (${how})${failure}; the request was lost. The next call starts a new worker.`;
+        const how = `${signal ? `signal ${signal}` : `exit code ${code ?? 'none'}`}${reason ? `: ${reason}` : ''}`;
+        const notice = this.options.messages?.workerExited ?? 'the request was lost. The next call starts a new worker.';
+        const message = this.closed ? 'The engine was closed.' : `The engine worker stopped unexpectedly (${how})${failure}; ${notice}`;
         const error = new EngineError({ name: 'EngineError', code: this.closed ? 'closed' : 'worker-exited', message });
         reject(error);
         for (const [id, p] of [...this.pending]) {
@@ -232,14 +300,14 @@ export class EngineClient {
       if (this.channel === channel) {
         this.channel = undefined;
         this.ready = undefined;
-        void channel.kill();
+        void channel.terminate();
       }
     });
     return ready;
   }
 
   private async call<T>(body: RequestBody, onEvent?: (e: EngineEvent) => void, signal?: AbortSignal): Promise<T> {
-    if (this.closed) throw new EngineError({ name: 'EngineError', code: 'closed', message: 'The engine client is closed.' });
+    if (this.closed) throw this.closedError();
     await this.spawn();
     const channel = this.channel!;
     const id = this.nextId++;
@@ -326,8 +394,8 @@ export class EngineClient {
     const channel = this.channel;
     if (!channel) return;
     // Terminating a worker thread inside onnxruntime's run() aborts the process: get idle first.
-    if (this.options.isolation !== 'process') await this.quiesce(30_000);
-    await channel.kill();
+    if (channel.isolation !== 'process') await this.quiesce(30_000);
+    await channel.terminate();
   }
 
   /**
@@ -335,10 +403,10 @@ export class EngineClient {
    * call starts a new one. Process isolation only: a worker thread cannot be killed safely mid-run.
    */
   async kill(): Promise<void> {
-    if (this.options.isolation !== 'process') {
+    if ((this.channel ? this.channel.isolation : this.options.isolation) !== 'process') {
       throw new EngineError({ name: 'EngineError', code: 'unsupported', message: 'kill() needs isolation: "process"; use restart() for a worker thread' });
     }
-    await this.channel?.kill();
+    await this.channel?.terminate();
   }
 
   /** Cancels what runs, stops the worker and starts a fresh one. */

@@ -1,4 +1,12 @@
-export { EngineClient, engineWorkerLocation, type EngineClientOptions, type ClientGenerateOptions, type EngineWorkerLocation } from './client.js';
+export {
+  EngineClient,
+  engineWorkerLocation,
+  type EngineClientOptions,
+  type ClientGenerateOptions,
+  type EngineWorkerLocation,
+  type EngineChannel,
+  type EngineChannelExit,
+} from './client.js';
 export {
   EngineError,
   serializeError,

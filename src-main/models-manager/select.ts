@@ -1,0 +1,77 @@
+// Which files of a hub repository an ONNX Stable Diffusion pipeline (diffusers/optimum layout) needs.
+import { ModelManagerError } from './errors.js';
+import type { TreeEntry } from './hub.js';
+
+/** A file to download: `path` in the repository, `local` relative to the model folder. */
+export interface PlannedFile {
+  path: string;
+  local: string;
+  size: number;
+  /** sha256 (hex) for LFS files. */
+  sha256?: string;
+  /** Git blob sha1 (hex) for small files stored in git (the tree's `oid`). */
+  gitSha1?: string;
+}
+
+const ONNX_COMPONENTS = ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder'] as const;
+const REQUIRED_ONNX = ['text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'];
+/** Weights in other formats, variants, docs: never needed by the ONNX engine. */
+const SKIP_EXT = /\.(safetensors|bin|ckpt|pt|pth|msgpack|h5|ot|gguf|md|png|jpe?g|webp|gif|txt\.bak)$/i;
+
+function keepInComponent(name: string): boolean {
+  if (name.includes('/')) return false; // nested folders (e.g. unet/fp16/...) are variants
+  if (SKIP_EXT.test(name)) return false;
+  if (name === 'config.json' || name === 'model.onnx' || name === 'model.onnx_data' || name === 'weights.pb') return true;
+  if (name.endsWith('.onnx')) return false; // model_fp16.onnx, model_quantized.onnx...: other variants
+  if (name.endsWith('.onnx_data') || name.endsWith('.onnx.data')) return /^model\.onnx[._]data$/.test(name) || (!name.includes('fp16') && !name.includes('quant'));
+  if (name.endsWith('.json')) return false; // other configs are not read by the engine
+  // Old optimum exports keep external tensors as extension-less files next to model.onnx.
+  return !name.includes('.') || name.endsWith('.pb');
+}
+
+function keepInTextDir(name: string): boolean {
+  return !name.includes('/') && /\.(json|txt)$/i.test(name);
+}
+
+/**
+ * Picks the pipeline's files from the tree. `subfolder` (when given) is the repository folder holding
+ * model_index.json; local paths are relative to it. Throws 'not-onnx' with a clear reason when the repository
+ * does not hold an ONNX diffusers-layout pipeline.
+ */
+export function selectFiles(tree: readonly TreeEntry[], repo: string, subfolder?: string): PlannedFile[] {
+  const prefix = subfolder ? `${subfolder.replace(/^\/+|\/+$/g, '')}/` : '';
+  const files = tree.filter((e) => e.type === 'file' && e.path.startsWith(prefix));
+  const out: PlannedFile[] = [];
+  for (const e of files) {
+    const local = e.path.slice(prefix.length);
+    const slash = local.indexOf('/');
+    const top = slash === -1 ? '' : local.slice(0, slash);
+    const rest = slash === -1 ? local : local.slice(slash + 1);
+    let keep = false;
+    if (top === '') keep = local === 'model_index.json';
+    else if (top === 'scheduler') keep = rest === 'scheduler_config.json';
+    else if (top === 'tokenizer') keep = keepInTextDir(rest);
+    else if ((ONNX_COMPONENTS as readonly string[]).includes(top)) keep = keepInComponent(rest);
+    if (!keep) continue;
+    const planned: PlannedFile = { path: e.path, local, size: e.lfs?.size ?? e.size };
+    if (e.lfs?.oid) planned.sha256 = e.lfs.oid.toLowerCase();
+    else if (/^[0-9a-f]{40}$/i.test(e.oid)) planned.gitSha1 = e.oid.toLowerCase();
+    out.push(planned);
+  }
+  const have = new Set(out.map((f) => f.local));
+  const missing = ['model_index.json', ...REQUIRED_ONNX].filter((f) => !have.has(f));
+  if (missing.length > 0) {
+    // Point at a folder that looks like the right one (e.g. an `onnx/` folder next to PyTorch weights).
+    const hint = tree
+      .filter((e) => e.type === 'file' && e.path.endsWith('/model_index.json') && e.path !== `${prefix}model_index.json`)
+      .map((e) => e.path.slice(0, -'/model_index.json'.length))
+      .filter((dir) => tree.some((x) => x.path === `${dir}/unet/model.onnx`));
+    const where = subfolder ? `${repo} (folder ${subfolder})` : repo;
+    const onnxCount = files.filter((e) => e.path.endsWith('.onnx')).length;
+    let message = `${where} is not an ONNX Stable Diffusion repository in the diffusers layout: missing ${missing.join(', ')}`;
+    if (hint.length > 0) message += `. It has one in ${hint.map((h) => `"${h}"`).join(', ')}: add --subfolder ${hint[0]}`;
+    else if (onnxCount === 0) message += ' (it has no .onnx file at all; PyTorch/safetensors repositories must be exported to ONNX first, e.g. with optimum-cli export onnx)';
+    throw new ModelManagerError('not-onnx', `${message}.`, { details: missing.map((m) => `missing ${m}`) });
+  }
+  return out.sort((a, b) => a.local.localeCompare(b.local));
+}
