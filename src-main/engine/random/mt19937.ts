@@ -11,6 +11,30 @@ const LOWER_MASK = 0x7fffffff;
 /** 2^-24: one step of the 24-bit uniform floats torch draws for float32. */
 const TWO_POW_M24 = 5.9604644775390625e-8;
 
+/**
+ * Regenerates the 624 words of `mt` in place (the standard MT19937 twist), without branches
+ * (`-(y & 1) & MATRIX_A` is MATRIX_A for odd y, else 0).
+ */
+function twistState(mt: Uint32Array): void {
+  // Module constants copied to int32 locals: inside an optimised loop a module-level binding (a heap
+  // number here) is re-read and type-checked on every use.
+  const upper = UPPER_MASK | 0;
+  const lower = LOWER_MASK | 0;
+  const matrixA = MATRIX_A | 0;
+  let kk = 0;
+  let y: number;
+  for (; kk < N - M; kk++) {
+    y = (mt[kk]! & upper) | (mt[kk + 1]! & lower);
+    mt[kk] = mt[kk + M]! ^ (y >>> 1) ^ (-(y & 1) & matrixA);
+  }
+  for (; kk < N - 1; kk++) {
+    y = (mt[kk]! & upper) | (mt[kk + 1]! & lower);
+    mt[kk] = mt[kk + (M - N)]! ^ (y >>> 1) ^ (-(y & 1) & matrixA);
+  }
+  y = (mt[N - 1]! & upper) | (mt[0]! & lower);
+  mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (-(y & 1) & matrixA);
+}
+
 export class MT19937 {
   private readonly state = new Uint32Array(N);
   /** Index of the next word of `state` to temper; N means the state must be regenerated first. */
@@ -35,26 +59,12 @@ export class MT19937 {
     return copy;
   }
 
-  private twist(): void {
-    const mt = this.state;
-    let kk = 0;
-    let y: number;
-    for (; kk < N - M; kk++) {
-      y = (mt[kk]! & UPPER_MASK) | (mt[kk + 1]! & LOWER_MASK);
-      mt[kk] = mt[kk + M]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    }
-    for (; kk < N - 1; kk++) {
-      y = (mt[kk]! & UPPER_MASK) | (mt[kk + 1]! & LOWER_MASK);
-      mt[kk] = mt[kk + (M - N)]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    }
-    y = (mt[N - 1]! & UPPER_MASK) | (mt[0]! & LOWER_MASK);
-    mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    this.index = 0;
-  }
-
   /** The next 32-bit output as an unsigned integer (ATen's `CPUGeneratorImpl::random()`). */
   nextUint32(): number {
-    if (this.index >= N) this.twist();
+    if (this.index >= N) {
+      twistState(this.state);
+      this.index = 0;
+    }
     let y = this.state[this.index++]!;
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
@@ -70,18 +80,23 @@ export class MT19937 {
   fillUniform24(out: Float32Array, start: number, count: number): void {
     const mt = this.state;
     let index = this.index;
+    let i = start;
     const end = start + count;
-    for (let i = start; i < end; i++) {
+    while (i < end) {
       if (index >= N) {
-        this.twist();
+        twistState(mt);
         index = 0;
       }
-      let y = mt[index++]!;
-      y ^= y >>> 11;
-      y ^= (y << 7) & 0x9d2c5680;
-      y ^= (y << 15) & 0xefc60000;
-      y ^= y >>> 18;
-      out[i] = (y & 0xffffff) * TWO_POW_M24;
+      // Temper a run of words of the current state (no regeneration inside the loop).
+      const stop = Math.min(end, i + N - index);
+      for (; i < stop; i++) {
+        let y = mt[index++]!;
+        y ^= y >>> 11;
+        y ^= (y << 7) & 0x9d2c5680;
+        y ^= (y << 15) & 0xefc60000;
+        y ^= y >>> 18;
+        out[i] = (y & 0xffffff) * TWO_POW_M24;
+      }
     }
     this.index = index;
   }

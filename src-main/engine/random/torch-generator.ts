@@ -14,7 +14,7 @@
 
 import type { NoiseSource } from '../schedulers/types.js';
 import { MT19937 } from './mt19937.js';
-import { normalFill16Avx2 } from './box-muller-avx2.js';
+import { normalFillBlocksAvx2 } from './box-muller-avx2.js';
 
 /** The largest seed torch accepts: 2^64 - 1. */
 export const MAX_TORCH_SEED = (1n << 64n) - 1n;
@@ -117,10 +117,10 @@ export class TorchGenerator implements NoiseSource {
   private fillVectorized(data: Float32Array, size: number): void {
     const engine = this.engine;
     engine.fillUniform24(data, 0, size);
-    for (let i = 0; i + 16 <= size; i += 16) normalFill16Avx2(data, i);
+    normalFillBlocksAvx2(data, 0, size - (size % 16));
     if (size % 16 !== 0) {
       engine.fillUniform24(data, size - 16, 16);
-      normalFill16Avx2(data, size - 16);
+      normalFillBlocksAvx2(data, size - 16, size);
     }
   }
 
