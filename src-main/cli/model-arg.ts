@@ -1,7 +1,28 @@
 // `--model`: a model folder, or the name of a model in the models folder (`latent-studio models list`).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { usageError } from './errors.js';
+
+/**
+ * The model used when `--model` is not given: the demo model the project trains itself and ships in
+ * resources/models (src-main/cli or dist/cli → two folders up is the package root).
+ */
+export const DEFAULT_MODEL_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'resources',
+  'models',
+  'latent-studio-demo',
+);
+
+/** `--model` as given, or the shipped demo model when it was left out. */
+export async function modelDirOrDefault(value: string | undefined, flag = '--model'): Promise<string> {
+  if (value) return resolveModelDir(value, flag);
+  if (await isDirectory(DEFAULT_MODEL_DIR)) return DEFAULT_MODEL_DIR;
+  throw usageError(`${flag} DIR is required: the default demo model (${DEFAULT_MODEL_DIR}) is missing`);
+}
 
 async function isDirectory(p: string): Promise<boolean> {
   try {

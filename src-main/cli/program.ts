@@ -50,7 +50,7 @@ export function createProgram(io: RunIO = {}): { program: Command; result: { cod
   program
     .command('generate')
     .description('Generate images (text-to-image, image-to-image with --init, inpainting with --init and --mask).')
-    .option('-m, --model <dir>', 'ONNX Stable Diffusion model folder, or the name of one in the models folder (models list); required')
+    .option('-m, --model <dir>', 'ONNX Stable Diffusion model folder, or the name of one in the models folder (models list); default: the shipped demo model')
     .option('-p, --prompt <text>', 'prompt (A1111 syntax: (word:1.2), [word], BREAK)')
     .option('-n, --negative <text>', 'negative prompt')
     .option('--init <image>', 'init image for image-to-image / inpainting (PNG, JPEG, WebP...)')
@@ -100,7 +100,7 @@ Examples:
     .command('tokenize')
     .description("Show how a prompt is split into CLIP tokens and 75-token chunks (A1111 rules).")
     .argument('<text>', 'prompt text')
-    .option('-m, --model <dir>', 'model folder (its tokenizer/) or model name (models list), or a folder with vocab.json and merges.txt; required')
+    .option('-m, --model <dir>', 'model folder (its tokenizer/) or model name (models list), or a folder with vocab.json and merges.txt; default: the shipped demo model')
     .option('--no-emphasis', 'treat ( ) [ ] and :weight literally')
     .option('--ids', 'also print the 77 ids of every chunk')
     .option('--json', 'print JSON: token count, limit, and every chunk with ids, weights and tokens')

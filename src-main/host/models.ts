@@ -56,6 +56,7 @@ async function describeFolder(dir: string, id: string, source: ModelSource): Pro
     try {
       const r = await inspectModel(dir);
       if (!r.supported) entry.problem = r.problems.join('; ') || 'not supported';
+      if (r.info?.nativeSize !== undefined) entry.defaultSize = { width: r.info.nativeSize, height: r.info.nativeSize };
     } catch (error) {
       entry.problem = error instanceof Error ? error.message : String(error);
     }
@@ -128,8 +129,6 @@ function toJsonSafe(v: unknown): Record<string, unknown> {
 
 export function summarizeInspection(id: string, r: EngineInspection): ModelInspection {
   const info = r.info;
-  const unetConfig = r.components.unet?.config as Record<string, unknown> | null | undefined;
-  const sampleSize = typeof unetConfig?.['sample_size'] === 'number' ? (unetConfig['sample_size'] as number) : undefined;
   const out: ModelInspection = {
     id,
     dir: r.dir,
@@ -146,7 +145,7 @@ export function summarizeInspection(id: string, r: EngineInspection): ModelInspe
     const sampler = schedulerNameForDiffusersClass(info.schedulerClassName);
     if (sampler) out.defaultSampler = sampler;
   }
-  if (sampleSize !== undefined) out.defaultSize = { width: sampleSize * 8, height: sampleSize * 8 };
+  if (info?.nativeSize !== undefined) out.defaultSize = { width: info.nativeSize, height: info.nativeSize };
   return out;
 }
 

@@ -5,7 +5,7 @@
 // per client: at most one frame in flight, newer frames replace an unsent one (stale frames are dropped), and
 // the transport acks each frame once delivered.
 import path from 'node:path';
-import { generateRequestSchema, type NormalizedRequest } from '../engine/pipeline/request.js';
+import { generateRequestSchema, resolveRequestSize, type NormalizedRequest } from '../engine/pipeline/request.js';
 import type { GenerateResult, PreviewEvent } from '../engine/pipeline/types.js';
 import {
   describeIssues,
@@ -350,7 +350,7 @@ export class StudioService {
   private async generate(payload: unknown): Promise<GenerateAccepted> {
     const outer = this.validate('generate', payload) as Record<string, unknown> & { model: string };
     const { id: modelId, dir } = await resolveModelDir(outer.model, this.roots());
-    await inspectModelDir(modelId, dir); // bad model → ok:false now, not a failed job later
+    const inspection = await inspectModelDir(modelId, dir); // bad model → ok:false now, not a failed job later
     const s = this.settings.value;
     const raw: Record<string, unknown> = { ...(payload as Record<string, unknown>), model: dir };
     if (raw.backend === undefined) raw.backend = s.backend;
@@ -363,7 +363,8 @@ export class StudioService {
       throw new HostError('invalid-payload', `Invalid generation request: ${details.join('; ')}`, { details });
     }
     if (this.closed) throw new HostError('engine-unavailable', 'The studio is shutting down.');
-    const request = parsed.data;
+    // No size given → the model's native size, as the engine would pick it.
+    const request = resolveRequestSize(parsed.data, inspection.defaultSize?.width);
     const jobId = `job-${this.nextJob++}`;
     const job: Job = {
       id: jobId,

@@ -140,6 +140,8 @@ export interface ModelEntry {
   pipeline?: string;
   /** Has vae_encoder/ (img2img, inpainting possible). */
   hasVaeEncoder: boolean;
+  /** Native resolution (unet sample_size × 8) when the config says: a blank canvas starts at it. */
+  defaultSize?: { width: number; height: number };
   /** Filled when the folder looks wrong (listed anyway so the UI can say why). */
   problem?: string;
 }

@@ -36,6 +36,15 @@ describe('latent-studio generate', () => {
     expect(r.stderr).toMatch(/image 1\/1 step \d+\/\d+/);
   });
 
+  it('without --model uses the shipped demo model at its native 64x64 (the README command)', async () => {
+    const dir = tempDir();
+    const r = await runCli(['generate', '-p', 'a large red circle on the left on a white background', '--seed', '7', '--steps', '4', '-o', 'circle.png', '-q'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await pngInfo(path.join(dir, 'circle.png'))).toEqual({ width: 64, height: 64, format: 'png' });
+    expect(readImageMetadata(readFileSync(path.join(dir, 'circle.png'))).parameters).toContain('Model: latent-studio-demo');
+  });
+
   it('the same seed gives byte-identical files; another seed does not', async () => {
     const dir = tempDir();
     const args = ['generate', '-m', model('tiny-sd15'), '-p', 'a house', ...SMALL, '-q'];
@@ -137,10 +146,6 @@ describe('latent-studio generate: bad input', () => {
     expect(r.stdout).toBe('');
     expect(listFiles(dir)).toEqual(before);
   }
-
-  it('no --model: the error names the flag', async () => {
-    await expectRejected(['-p', 'x'], /--model DIR is required/);
-  });
 
   it('a model folder that does not exist', async () => {
     await expectRejected(['-m', 'no/such/model', '-p', 'x'], /--model 'no\/such\/model': no such directory/);

@@ -60,12 +60,15 @@ describe('latent-studio tokenize', () => {
     expect(report.chunks[0]!.ids.at(-1)).toBe(tokenizer.padTokenId);
   });
 
-  it('a missing --model or a folder without a tokenizer is a one-line error, exit 2', async () => {
-    const none = await runCli(['tokenize', 'a cat']);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain('--model');
-    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+  it('without --model it uses the shipped demo model (its own vocabulary)', async () => {
+    const r = await runCli(['tokenize', '--json', 'a red circle']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { tokenizer: string; tokenCount: number };
+    expect(report.tokenCount).toBe(3);
+    expect(report.tokenizer).toContain('latent-studio-demo');
+  });
 
+  it('a missing --model folder or a folder without a tokenizer is a one-line error, exit 2', async () => {
     const missing = await runCli(['tokenize', '-m', path.join(model('tiny-sd15'), 'nope'), 'a cat']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--model .*no such directory/);

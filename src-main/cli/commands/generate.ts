@@ -7,12 +7,12 @@ import {
   generateRequestSchema,
   type GenerateRequest,
   type GenerateResult,
-  type NormalizedRequest,
+  type ParsedRequest,
   type PreviewEvent,
 } from '../../engine/pipeline/index.js';
 import { CliError, ExitCode, describeError, usageError } from '../errors.js';
 import { encodeRgbaPng, readImageFile, type ImageFile } from '../images.js';
-import { resolveModelDir } from '../model-arg.js';
+import { modelDirOrDefault } from '../model-arg.js';
 import { DEFAULT_OUT_PATTERN, outputPath, removePendingTempFiles, writeFileAtomic } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 
@@ -100,11 +100,8 @@ function outputSize(options: GenerateOptions, init: ImageFile | undefined): { wi
   return { width: round8(init.width), height: round8(init.height) };
 }
 
-async function prepareRequest(options: GenerateOptions): Promise<{ request: GenerateRequest; normalized: NormalizedRequest }> {
-  if (!options.model) {
-    throw usageError('--model DIR is required: the folder of an ONNX Stable Diffusion model (model_index.json, unet/, text_encoder/, vae_decoder/, ...)');
-  }
-  const modelDir = await resolveModelDir(options.model);
+async function prepareRequest(options: GenerateOptions): Promise<{ request: GenerateRequest; normalized: ParsedRequest }> {
+  const modelDir = await modelDirOrDefault(options.model);
   if (options.prompt === undefined) throw usageError('--prompt TEXT is required');
   if (options.mask !== undefined && options.init === undefined) throw usageError('--mask needs --init (the image to inpaint)');
   if (options.strength !== undefined && options.init === undefined) throw usageError('--strength needs --init (img2img)');

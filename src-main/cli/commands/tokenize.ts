@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ClipTokenizer } from '../../engine/tokenizer/index.js';
 import { tokenizePrompt } from '../../engine/prompt/index.js';
 import { describeError, usageError } from '../errors.js';
-import { resolveModelDir } from '../model-arg.js';
+import { modelDirOrDefault, resolveModelDir } from '../model-arg.js';
 
 export interface TokenizeOptions {
   model?: string;
@@ -105,8 +105,8 @@ export function formatTokenizeReport(report: TokenizeReport, options: { ids?: bo
 }
 
 export async function runTokenize(text: string, options: TokenizeOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  if (!options.model) throw usageError('--model DIR is required (a model folder with tokenizer/vocab.json and tokenizer/merges.txt)');
-  const report = await tokenizeText(options.model, text, { emphasis: options.emphasis !== false });
+  const model = await modelDirOrDefault(options.model);
+  const report = await tokenizeText(model, text, { emphasis: options.emphasis !== false });
   out.write(options.json ? `${JSON.stringify(report)}\n` : `${formatTokenizeReport(report, { ids: options.ids === true })}\n`);
   return 0;
 }

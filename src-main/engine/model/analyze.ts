@@ -102,6 +102,11 @@ export interface ModelFacts {
   /** The UNet timestep input as the graph declares it, e.g. 'int64[batch]', 'float32[]'. */
   timestepInput: string;
   inputIdsType: 'int32' | 'int64';
+  /**
+   * The resolution the model was trained at: unet/config.json `sample_size` × 8 (what diffusers uses when a
+   * request gives no size); undefined when the config does not say.
+   */
+  nativeSize?: number;
 }
 
 export interface Analysis {
@@ -464,6 +469,9 @@ export function analyze(f: FolderFacts): Analysis {
     else family = 'sd1';
   }
 
+  const sampleSize = unetCfg?.['sample_size'];
+  const nativeSize = typeof sampleSize === 'number' && Number.isInteger(sampleSize) && sampleSize > 0 ? sampleSize * 8 : undefined;
+
   const blocking = issues.length > 0;
   const facts: ModelFacts | null =
     bindings.textEncoder && bindings.unet && bindings.vaeDecoder && !blocking
@@ -486,6 +494,7 @@ export function analyze(f: FolderFacts): Analysis {
           schedulerConfig: sc ?? {},
           timestepInput,
           inputIdsType,
+          ...(nativeSize !== undefined ? { nativeSize } : {}),
         }
       : null;
   if (facts) facts.variant = variantName(facts);

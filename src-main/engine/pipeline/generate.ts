@@ -12,7 +12,7 @@ import { GenerationAbortError, PipelineError, throwIfAborted } from './errors.js
 import { combineGuidance, guidanceScaleEmbedding } from './guidance.js';
 import { latentMask, prepareInit, rgbaToTensor, type PreparedInit } from './init-image.js';
 import { decodedToRgba, latentRgbFactorsFor, latentToRgba } from './preview.js';
-import { parseGenerateRequest, resolveSeed, seedForImage, type NormalizedRequest } from './request.js';
+import { parseGenerateRequest, resolveRequestSize, resolveSeed, seedForImage, type NormalizedRequest } from './request.js';
 import type { EncodedImageLatent, GenerateHooks, GenerateResult, GenerationMode, PipelineModel, StoredRequest } from './types.js';
 
 /** Timings of one generate() call (also attached to every result as `timings`). */
@@ -140,10 +140,10 @@ function modelDisplayName(model: PipelineModel, req: NormalizedRequest, hooks: G
  */
 export async function generate(model: PipelineModel, request: unknown, hooks: GenerateHooks = {}): Promise<GenerateResult[]> {
   const t0 = performance.now();
-  const req = parseGenerateRequest(request);
+  const info = model.info;
+  const req = resolveRequestSize(parseGenerateRequest(request), info.nativeSize);
   const { signal } = hooks;
   throwIfAborted(signal);
-  const info = model.info;
   const mode = modeOf(req);
 
   const samplerName: SchedulerName = req.sampler ?? defaultSchedulerFor(info.schedulerConfig, 'pndm');

@@ -3,6 +3,8 @@ export {
   generateRequestSchema,
   parseGenerateRequest,
   resolveSeed,
+  resolveRequestSize,
+  type ParsedRequest,
   seedForImage,
   SCHEDULER_NAMES,
   MAX_SEED,

@@ -83,8 +83,9 @@ export const generateRequestSchema = z
       .default(7),
     /** Integer 0..2^64-1 (a number up to 2^53, or a decimal string); -1 or omitted → random. */
     seed: seedSchema,
-    width: dimension('width').default(512),
-    height: dimension('height').default(512),
+    /** Omitted → the model's native size (unet/config.json sample_size × 8, as diffusers), else 512. */
+    width: dimension('width').optional(),
+    height: dimension('height').optional(),
     /** Images generated one after another with seeds seed, seed+1, … */
     batchCount: z.number({ error: 'batchCount must be a number' }).int({ error: 'batchCount must be a whole number' }).min(1, { error: 'batchCount must be at least 1' }).max(1000, { error: 'batchCount must be at most 1000' }).default(1),
     initImage: bytes('initImage').optional(),
@@ -116,10 +117,18 @@ export const generateRequestSchema = z
 /** What callers pass (defaults may be left out). */
 export type GenerateRequest = z.input<typeof generateRequestSchema>;
 /** A validated request with every default filled in. */
-export type NormalizedRequest = z.output<typeof generateRequestSchema>;
+export type ParsedRequest = z.output<typeof generateRequestSchema>;
+/** A parsed request with its size settled (see resolveRequestSize). */
+export type NormalizedRequest = ParsedRequest & { width: number; height: number };
+
+/** Fills an omitted width/height with the model's native size (diffusers: unet sample_size × 8), else 512. */
+export function resolveRequestSize(req: ParsedRequest, nativeSize: number | undefined): NormalizedRequest {
+  const side = nativeSize ?? 512;
+  return { ...req, width: req.width ?? side, height: req.height ?? side };
+}
 
 /** Validates a request, throwing PipelineError('invalid-request') with one line per problem. */
-export function parseGenerateRequest(input: unknown): NormalizedRequest {
+export function parseGenerateRequest(input: unknown): ParsedRequest {
   const r = generateRequestSchema.safeParse(input);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {

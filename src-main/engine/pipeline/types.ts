@@ -36,6 +36,8 @@ export interface PipelineModelInfo {
   vaeEncoder: 'latent_sample' | 'latent_parameters' | null | string;
   schedulerClassName?: string;
   schedulerConfig: SchedulerConfig;
+  /** Training resolution (unet sample_size × 8): the size of a request that gives none. */
+  nativeSize?: number;
   /** Optional display name (infotext "Model"). */
   name?: string;
   dir?: string;

@@ -5,6 +5,7 @@ import {
   guidanceScaleEmbedding,
   lastGenerateTimings,
   parseGenerateRequest,
+  resolveRequestSize,
   SCHEDULER_NAMES,
   type PreviewEvent,
   type ProgressEvent,
@@ -170,7 +171,12 @@ describe('generate (fake model)', () => {
 
   it('schema: defaults, seed forms', () => {
     const r = parseGenerateRequest({});
-    expect(r).toMatchObject({ prompt: '', steps: 20, cfgScale: 7, width: 512, height: 512, batchCount: 1, strength: 0.75, maskBlur: 4, initImageFit: 'crop' });
+    expect(r).toMatchObject({ prompt: '', steps: 20, cfgScale: 7, batchCount: 1, strength: 0.75, maskBlur: 4, initImageFit: 'crop' });
+    // No size: the model's native size (unet sample_size × 8, as diffusers), else 512.
+    expect(r.width).toBeUndefined();
+    expect(resolveRequestSize(r, 64)).toMatchObject({ width: 64, height: 64 });
+    expect(resolveRequestSize(r, undefined)).toMatchObject({ width: 512, height: 512 });
+    expect(resolveRequestSize({ ...r, width: 96, height: 32 }, 64)).toMatchObject({ width: 96, height: 32 });
     expect(generateRequestSchema.safeParse({ seed: '12345678901234567890' }).success).toBe(true);
     expect(generateRequestSchema.safeParse({ seed: 1.5 }).success).toBe(false);
     expect(generateRequestSchema.safeParse({ model: '/m', backend: 'cpu', threads: 2 }).success).toBe(true);

@@ -52,6 +52,9 @@ export class Studio {
     const last = settings.ok ? settings.value.lastModel : null;
     const usable = models.value.filter((m) => !m.problem && m.pipeline);
     this.settings.model = (last && models.value.some((m) => m.id === last) ? last : usable[0]?.id) ?? models.value[0]?.id ?? '';
+    // A blank canvas starts at the chosen model's native size (the shipped demo model paints 64×64).
+    const native = models.value.find((m) => m.id === this.settings.model)?.defaultSize;
+    if (native && !this.doc.image && this.doc.resize(native.width, native.height)) this.doc.history.clear();
   }
 
   // ---- generation --------------------------------------------------------------------------
