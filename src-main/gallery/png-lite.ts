@@ -1,9 +1,9 @@
-// PNG without native code (node:zlib only): text chunks, a decoder to 8-bit RGB, a box-filter downscaler and an
-// encoder. The Electron main process must not load native modules (sharp, onnxruntime live in the engine
-// process), so the gallery reads metadata and makes its thumbnails with this. Handles the PNGs image tools write:
-// 8/16-bit grey, grey+alpha, RGB, RGBA and 1-8 bit palette images, non-interlaced (Adam7 → null).
-import { deflateSync, inflateSync } from 'node:zlib';
-import { crc32 } from './journal.js';
+// PNG in pure JS (no native code): text chunks read here, pixels decoded and encoded by pngjs, plus a box-filter
+// downscaler. The Electron main process must not load native modules (sharp, onnxruntime live in the engine
+// process), so the gallery reads metadata and makes its thumbnails with this. pngjs handles every standard PNG:
+// 1-16 bit grey, grey+alpha, RGB, RGBA and palette images, interlaced (Adam7) or not.
+import { inflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 
 export interface PngChunk {
   type: string;
@@ -73,16 +73,10 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
+const MAX_PIXELS = 64 * 1024 * 1024;
 
-/** Decodes to 8-bit RGB (alpha composited over `background`). Returns null for interlaced PNGs. Throws PngError when damaged. */
-export function decodePngRgb(png: Uint8Array, background = 0x2a): RgbImage | null {
+/** Decodes (pngjs) to 8-bit RGB (alpha composited over `background`; 16-bit samples keep their high byte). Throws PngError when damaged. */
+export function decodePngRgb(png: Uint8Array, background = 0x2a): RgbImage {
   const chunks = pngChunks(png);
   const ihdr = chunks[0];
   if (!ihdr || ihdr.type !== 'IHDR' || ihdr.data.length < 13) throw new PngError('PNG without IHDR');
@@ -90,77 +84,33 @@ export function decodePngRgb(png: Uint8Array, background = 0x2a): RgbImage | nul
   const width = hv.getUint32(0);
   const height = hv.getUint32(4);
   const depth = ihdr.data[8]!;
-  const colorType = ihdr.data[9]!;
-  if (ihdr.data[12] !== 0) return null;
-  if (width === 0 || height === 0 || width * height > 64 * 1024 * 1024) throw new PngError(`unsupported PNG size ${width}x${height}`);
-  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colorType];
-  if (!channels || ![1, 2, 4, 8, 16].includes(depth)) throw new PngError(`unsupported PNG colour type ${colorType} / depth ${depth}`);
-  const palette = chunks.find((c) => c.type === 'PLTE')?.data;
-  const trns = chunks.find((c) => c.type === 'tRNS')?.data;
-  const idat = Buffer.concat(chunks.filter((c) => c.type === 'IDAT').map((c) => c.data));
-  let raw: Uint8Array;
+  if (width === 0 || height === 0 || width * height > MAX_PIXELS) throw new PngError(`unsupported PNG size ${width}x${height}`);
+  // pngjs rejects bytes after IEND; image tools sometimes append some, so end the file at IEND.
+  const last = chunks[chunks.length - 1]!;
+  const end = last.type === 'IEND' ? last.data.byteOffset - png.byteOffset + last.data.length + 4 : png.length;
+  let rgba: Uint8Array | Uint16Array;
   try {
-    raw = inflateSync(idat);
+    // skipRescale for 16 bit: RGBA as a Uint16Array (pngjs would otherwise round v·255/65535; sharp and we take v >> 8).
+    rgba = PNG.sync.read(Buffer.from(png.buffer, png.byteOffset, end), { checkCRC: false, skipRescale: depth === 16 }).data;
   } catch (error) {
-    throw new PngError(`damaged image data: ${(error as Error).message}`);
+    throw new PngError(`damaged PNG: ${(error as Error).message}`);
   }
-  const bitsPerPixel = channels * depth;
-  const bpp = Math.max(1, bitsPerPixel >> 3);
-  const stride = Math.ceil((width * bitsPerPixel) / 8);
-  if (raw.length < height * (stride + 1)) throw new PngError('truncated image data');
-  const cur = new Uint8Array(stride);
-  const prev = new Uint8Array(stride);
+  const shift = depth === 16 ? 8 : 0;
   const out = new Uint8Array(width * height * 3);
-  const sample = (row: Uint8Array, i: number): number => {
-    // i-th sample of the row, scaled to 8 bits
-    if (depth === 8) return row[i]!;
-    if (depth === 16) return row[i * 2]!;
-    const perByte = 8 / depth;
-    const byte = row[Math.floor(i / perByte)]!;
-    const shift = 8 - depth * ((i % perByte) + 1);
-    const v = (byte >> shift) & ((1 << depth) - 1);
-    return colorType === 3 ? v : Math.round((v * 255) / ((1 << depth) - 1));
-  };
-  for (let y = 0; y < height; y++) {
-    const off = y * (stride + 1);
-    const filter = raw[off]!;
-    const line = raw.subarray(off + 1, off + 1 + stride);
-    for (let x = 0; x < stride; x++) {
-      const a = x >= bpp ? cur[x - bpp]! : 0;
-      const b = prev[x]!;
-      const c = x >= bpp ? prev[x - bpp]! : 0;
-      const v = line[x]!;
-      cur[x] = (filter === 0 ? v : filter === 1 ? v + a : filter === 2 ? v + b : filter === 3 ? v + ((a + b) >> 1) : filter === 4 ? v + paeth(a, b, c) : v) & 255;
+  for (let i = 0, o = 0; o < out.length; i += 4, o += 3) {
+    const r = rgba[i]! >> shift;
+    const g = rgba[i + 1]! >> shift;
+    const b = rgba[i + 2]! >> shift;
+    const a = rgba[i + 3]! >> shift;
+    if (a === 255) {
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
+    } else {
+      out[o] = (r * a + background * (255 - a) + 127) / 255;
+      out[o + 1] = (g * a + background * (255 - a) + 127) / 255;
+      out[o + 2] = (b * a + background * (255 - a) + 127) / 255;
     }
-    for (let x = 0; x < width; x++) {
-      let r: number, g: number, bl: number, al = 255;
-      if (colorType === 3) {
-        const idx = sample(cur, x);
-        r = palette?.[idx * 3] ?? 0;
-        g = palette?.[idx * 3 + 1] ?? 0;
-        bl = palette?.[idx * 3 + 2] ?? 0;
-        if (trns && idx < trns.length) al = trns[idx]!;
-      } else if (colorType === 0 || colorType === 4) {
-        r = g = bl = sample(cur, x * channels);
-        if (colorType === 4) al = sample(cur, x * channels + 1);
-      } else {
-        r = sample(cur, x * channels);
-        g = sample(cur, x * channels + 1);
-        bl = sample(cur, x * channels + 2);
-        if (colorType === 6) al = sample(cur, x * channels + 3);
-      }
-      const o = (y * width + x) * 3;
-      if (al === 255) {
-        out[o] = r;
-        out[o + 1] = g;
-        out[o + 2] = bl;
-      } else {
-        out[o] = (r * al + background * (255 - al) + 127) / 255;
-        out[o + 1] = (g * al + background * (255 - al) + 127) / 255;
-        out[o + 2] = (bl * al + background * (255 - al) + 127) / 255;
-      }
-    }
-    prev.set(cur);
   }
   return { width, height, data: out };
 }
@@ -200,37 +150,15 @@ export function downscaleRgb(img: RgbImage, max: number): RgbImage {
   return { width: tw, height: th, data: out };
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out, 4, 8 + data.length), 8 + data.length);
-  return out;
-}
-
-/** 8-bit RGB → PNG (Paeth filter on every row, deflate level 6). */
+/** 8-bit RGB → PNG (pngjs; Paeth filter on every row, deflate level 6 with zlib's default strategy: pngjs's
+ * default, Z_RLE, makes thumbnails 1.5-4× larger). */
 export function encodePngRgb(img: RgbImage): Uint8Array {
   const { width, height, data } = img;
-  const stride = width * 3;
-  const raw = new Uint8Array(height * (stride + 1));
-  for (let y = 0; y < height; y++) {
-    const o = y * (stride + 1);
-    raw[o] = 4;
-    for (let x = 0; x < stride; x++) {
-      const i = y * stride + x;
-      const a = x >= 3 ? data[i - 3]! : 0;
-      const b = y > 0 ? data[i - stride]! : 0;
-      const c = x >= 3 && y > 0 ? data[i - stride - 3]! : 0;
-      raw[o + 1 + x] = (data[i]! - paeth(a, b, c)) & 255;
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const out = Buffer.concat([Buffer.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))]);
+  const png = new PNG();
+  png.width = width;
+  png.height = height;
+  png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const out = PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8, filterType: 4, deflateLevel: 6, deflateStrategy: 0 });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
@@ -247,7 +175,6 @@ export const pngThumbnailer: Thumbnailer = {
   ext: 'png',
   mime: 'image/png',
   async make(png, size) {
-    const img = decodePngRgb(png);
-    return img ? encodePngRgb(downscaleRgb(img, size)) : null;
+    return encodePngRgb(downscaleRgb(decodePngRgb(png), size));
   },
 };

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { ChannelEngineClient, threadWorkerChannel, type StudioEngine } from '../host/engine.js';
+import { ChannelEngineClient, processWorkerChannel, type StudioEngine } from '../host/engine.js';
 import { contentSecurityPolicy } from '../host/csp.js';
 import { sharpWebpThumbnailer } from '../gallery/sharp-thumbnailer.js';
 import { defaultBundledModelsDir, defaultOutputDir, defaultSettingsFile } from '../host/paths.js';
@@ -97,7 +97,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const service =
     options.service ??
     (await StudioService.create({
-      engine: options.engine ?? new ChannelEngineClient(() => threadWorkerChannel()),
+      engine: options.engine ?? new ChannelEngineClient(() => processWorkerChannel()),
       bundledModelsDir: options.modelsDir ?? defaultBundledModelsDir(),
       settingsFile: options.settingsFile ?? defaultSettingsFile(),
       ...(options.defaultOutputDir !== undefined ? { defaultOutputDir: options.defaultOutputDir } : options.settingsFile === undefined ? { defaultOutputDir: defaultOutputDir() } : {}),

@@ -166,7 +166,8 @@ function threadChannel(loc: EngineWorkerLocation, options: EngineClientOptions):
   };
 }
 
-function processChannel(loc: EngineWorkerLocation, options: EngineClientOptions): EngineChannel {
+/** The engine worker in a forked child process: a crash or a kill cannot take the caller down, and its big allocations never stall the caller's event loop. */
+export function processChannel(loc: EngineWorkerLocation, options: EngineClientOptions): EngineChannel {
   const execArgv = [...(options.execArgv ?? [])];
   if (loc.tsx) {
     // A child's main module does get --import hooks: tsx's loader (the package's main export).
