@@ -1,20 +1,10 @@
 // The generation request: one zod schema shared by the studio's IPC and the CLI.
 import { z } from 'zod';
-import type { SchedulerName } from '../schedulers/types.js';
+import { schedulerNames } from '../schedulers/index.js';
 import { PipelineError } from './errors.js';
 
-export const SCHEDULER_NAMES = [
-  'ddpm',
-  'ddim',
-  'pndm',
-  'lms',
-  'euler',
-  'euler-ancestral',
-  'heun',
-  'dpmpp-2m',
-  'unipc',
-  'lcm',
-] as const satisfies readonly SchedulerName[];
+/** The sampler names a request may give (the scheduler registry's, in UI order). */
+export const SCHEDULER_NAMES = schedulerNames;
 
 export const MAX_SEED = (1n << 64n) - 1n;
 

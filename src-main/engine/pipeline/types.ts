@@ -6,19 +6,9 @@ import type { NormalizedRequest } from './request.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
-export interface PredictNoiseArgs {
-  /** [batch, unetInChannels, h, w] UNet input (already scaled by the scheduler). */
-  sample: Float32Array;
-  batch: number;
-  latentHeight: number;
-  latentWidth: number;
-  timestep: number;
-  /** [batch, sequenceLength, hidden]. */
-  encoderHiddenStates: Float32Array;
-  sequenceLength: number;
-  /** LCM: [batch, timestepCondDim]. */
-  timestepCond?: Float32Array;
-}
+/** What the pipeline hands the UNet: the model layer's own argument type. */
+import type { PredictNoiseArgs } from '../model/model.js';
+export type { PredictNoiseArgs };
 
 export interface EncodedImageLatent {
   /** 'sample': [1,4,h,w] already sampled; 'parameters': [1,8,h,w] mean ‖ logvar. */

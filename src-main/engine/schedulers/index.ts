@@ -17,7 +17,7 @@ export type { NoiseSource, Scheduler, SchedulerConfig, SchedulerName, SetTimeste
 type SchedulerFactory = (config?: SchedulerConfig) => Scheduler;
 
 /** Every scheduler name of the contract, in UI order. */
-export const schedulerNames: readonly SchedulerName[] = Object.freeze([
+export const schedulerNames = Object.freeze([
   'ddpm',
   'ddim',
   'pndm',
@@ -28,7 +28,7 @@ export const schedulerNames: readonly SchedulerName[] = Object.freeze([
   'dpmpp-2m',
   'unipc',
   'lcm',
-] as const);
+] as const satisfies readonly SchedulerName[]);
 
 /** The implemented schedulers. Not every name of `schedulerNames` may be registered yet. */
 const registry: Partial<Record<SchedulerName, SchedulerFactory>> = {
