@@ -11,6 +11,7 @@ import { ChannelEngineClient } from '../host/engine.js';
 import { StudioService, type StudioConnection } from '../host/studio-service.js';
 import { IPC_ACK, IPC_EVENT, IPC_INVOKE } from '../shared/ipc.js';
 import { utilityProcessChannel } from './engine-process.main.js';
+import { installAppMenu } from './menu.main.js';
 import { APP_HOST, APP_SCHEME, hardenContents, hardenSession, isTrustedUrl } from './security.main.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // out/main
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
     log: (level, message) => (level === 'error' ? console.error : console.warn)(`latent-studio: ${message}`),
   });
   registerIpc();
+  installAppMenu(!app.isPackaged || process.env['LATENT_STUDIO_DEVTOOLS'] === '1');
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
