@@ -1,6 +1,6 @@
 // The studio host (plain Node, no Electron): service, engine channel, settings, models.
 export { StudioService, type StudioServiceOptions, type EventSink, type StudioConnection, type StudioHandlers, type LogLevel } from './studio-service.js';
-export { ChannelEngineClient, threadWorkerChannel, type StudioEngine, type WorkerChannel, type WorkerChannelFactory, type EngineGenerateOptions } from './engine.js';
+export { ChannelEngineClient, processWorkerChannel, threadWorkerChannel, type StudioEngine, type WorkerChannel, type WorkerChannelFactory, type EngineGenerateOptions } from './engine.js';
 export { SettingsStore, sanitizeSettings } from './settings.js';
 export { listModels, resolveModelDir, inspectModelDir, HostError } from './models.js';
 export { defaultBundledModelsDir, defaultSettingsFile, defaultOutputDir } from './paths.js';

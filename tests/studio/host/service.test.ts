@@ -315,12 +315,15 @@ describe('engine failures', () => {
   });
 
   it('a dead worker is reported as engine-unavailable and restarted for the next job', async () => {
-    const { ChannelEngineClient, threadWorkerChannel } = await import('../../../src-main/host/index.js');
+    // A worker *process* killed mid-run (SIGKILL), as the OS or a crash would. (A worker *thread* must never be
+    // terminated inside onnxruntime's run(): that aborts the whole process, which is why the studio's engines
+    // are processes and thread channels are only stopped after cancel-and-idle.)
+    const { ChannelEngineClient, processWorkerChannel } = await import('../../../src-main/host/index.js');
     let spawned = 0;
     let killNext = true;
     const engine = new ChannelEngineClient(() => {
       spawned++;
-      const ch = threadWorkerChannel();
+      const ch = processWorkerChannel();
       if (killNext) {
         killNext = false;
         const post = ch.post.bind(ch);
