@@ -64,6 +64,7 @@ export function createProgram(io: RunIO = {}): { program: Command; result: { cod
     .option('--steps <n>', 'sampling steps (default 20)', parseInteger({ min: 1 }))
     .option('--cfg <scale>', 'classifier-free guidance scale (default 7)', parseNumber({ min: 0 }))
     .option('--eta <eta>', 'DDIM eta, 0..1 (default 0)', parseNumber({ min: 0, max: 1 }))
+    .option('--low-memory', 'run the two CFG passes one after the other (half the UNet activation memory, a little slower)')
     .option('--seed <n>', 'seed, 0..2^64-1; -1 or omitted = random', parseSeed)
     .option('-W, --width <px>', 'width, a multiple of 8 (default 512; with --init, its width)', parseImageSize)
     .option('-H, --height <px>', 'height, a multiple of 8 (default 512; with --init, its height)', parseImageSize)

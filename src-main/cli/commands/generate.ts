@@ -40,6 +40,7 @@ export interface GenerateOptions {
   eta?: number;
   fit?: string;
   previewEvery?: number;
+  lowMemory?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -67,6 +68,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   eta: '--eta',
   initImageFit: '--fit',
   previewEvery: '--preview-every',
+  cfgMode: '--low-memory',
 };
 
 interface ZodIssueLike {
@@ -144,6 +146,7 @@ async function prepareRequest(options: GenerateOptions): Promise<{ request: Gene
     inpaintPadding: options.inpaintPadding,
     eta: options.eta,
     initImageFit: options.fit,
+    ...(options.lowMemory ? { cfgMode: 'sequential' } : {}),
     // Latent previews cost a little per step: only when someone looks at them.
     previewEvery: previews ? (options.previewEvery ?? 1) : 0,
   };

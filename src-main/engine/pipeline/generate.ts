@@ -177,7 +177,7 @@ export async function generate(model: PipelineModel, request: unknown, hooks: Ge
   const scaling = info.vaeScalingFactor;
   const lcm = info.timestepCondDim != null && info.timestepCondDim > 0;
   const doCfg = !lcm && req.cfgScale > 1;
-  const batchCall = info.unetMaxBatch === null || info.unetMaxBatch >= 2;
+  const batchCall = req.cfgMode === 'batch' && (info.unetMaxBatch === null || info.unetMaxBatch >= 2);
   const previewTable = latentRgbFactorsFor(scaling);
   const baseSeed = resolveSeed(req.seed);
   const name = modelDisplayName(model, req, hooks);

@@ -70,6 +70,21 @@ describe('tiny models: txt2img', () => {
     expect(m.unetCalls).toBe(6);
   });
 
+  it("cfgMode 'sequential' runs CFG as two batch-1 calls and paints the same picture as one batch-2 call", async () => {
+    const batched = counted(models.get('tiny-sd15')!);
+    const sequential = counted(models.get('tiny-sd15')!);
+    const req = { ...base, cfgScale: 7, steps: 3, sampler: 'euler' as const };
+    const [a] = await generate(batched, req);
+    const [b] = await generate(sequential, { ...req, cfgMode: 'sequential' });
+    expect(batched.unetCalls).toBe(3);
+    expect(sequential.unetCalls).toBe(6);
+    const [ia, ib] = [await rawRgb(a!.png), await rawRgb(b!.png)];
+    // Same math; batch-2 and batch-1 kernels may round differently, so allow a pixel level of difference.
+    let maxDiff = 0;
+    for (let i = 0; i < ia.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ia.data[i]! - ib.data[i]!));
+    expect(maxDiff).toBeLessThanOrEqual(2);
+  });
+
   it('same request and seed → byte-identical PNGs; other seeds differ (fp32, fp16, ancestral)', async () => {
     for (const v of ['tiny-sd15', 'tiny-sd15-fp16', 'tiny-turbo'] as const) {
       const req = { ...base, sampler: 'euler-ancestral' as const, cfgScale: 5, batchCount: 2 };
