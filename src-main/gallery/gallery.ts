@@ -14,28 +14,13 @@
 import { readdir, readFile, unlink, access, open } from 'node:fs/promises';
 import path from 'node:path';
 import { describeWriteError, fsyncDir, isTempName, moveFileDurable, realFs, writeFileAtomic, type AtomicFs } from '../autosave/atomic-file.js';
-import type { GalleryCounts, GalleryItem, GalleryPage, GalleryQuery, GalleryRebuildResult, ImageSource, ImportedParameters } from '../shared/gallery.js';
+import type { GalleryCounts, GalleryItem, GalleryPage, GalleryQuery, GalleryRebuildResult, ImportedParameters } from '../shared/gallery.js';
 import { Journal } from './journal.js';
 import { isCompletePng, pngSize, readImageParameters } from './parameters.js';
 import { pngThumbnailer, type Thumbnailer } from './png-lite.js';
 
-/** What the journal stores per image (GalleryItem without the derived fields). */
-export interface StoredEntry {
-  id: string;
-  createdAt: number;
-  width: number;
-  height: number;
-  bytes: number;
-  source: ImageSource;
-  prompt: string;
-  negativePrompt: string;
-  model?: string;
-  sampler?: string;
-  steps?: number;
-  cfgScale?: number;
-  seed?: string;
-  strength?: number;
-}
+/** What the journal stores per image: GalleryItem without the fields derived from where the file is and the star records. */
+export type StoredEntry = Omit<GalleryItem, 'file' | 'starred' | 'trashed'>;
 
 export type JournalRecord =
   | { op: 'put'; e: StoredEntry; starred?: boolean; trashed?: boolean }
