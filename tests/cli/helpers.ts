@@ -28,7 +28,8 @@ function newestMtime(dir: string): number {
  * missing or older than src-main/, build it here (once, under a lock shared by the test files).
  */
 export function ensureBuilt(): void {
-  const sources = ['src-main/engine', 'src-main/cli'].map((d) => path.join(repoRoot, d));
+  // Everything tsconfig.engine.json compiles lives under src-main/ (engine, cli, models-manager, host, …).
+  const sources = [path.join(repoRoot, 'src-main')];
   const stale = (): boolean => !existsSync(cliPath) || statSync(cliPath).mtimeMs < Math.max(...sources.map(newestMtime));
   if (!stale()) return;
   const lock = path.join(repoRoot, 'dist/.cli-test-build.lock');

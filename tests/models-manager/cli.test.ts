@@ -1,48 +1,12 @@
 // The built CLI: models download / list / import / remove against the loopback fake hub.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, repoRoot, runCli, tempDir } from '../cli/helpers.js';
+import { ensureBuilt, repoRoot, runCli, tempDir } from '../cli/helpers.js';
 import { FakeHub, filesFromFolder, TINY_DIR } from './fake-hub.js';
 
 const REPO = 'test-org/tiny-sd15-onnx';
-
-function newest(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    n = Math.max(n, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-  }
-  return n;
-}
-
-/** Builds dist/ when the CLI or the model manager changed since (same lock as tests/cli/helpers.ts). */
-function ensureBuilt(): void {
-  const built = path.join(repoRoot, 'dist/cli/commands/models-manage.js');
-  const sources = ['src-main/engine', 'src-main/cli', 'src-main/models-manager'].map((d) => newest(path.join(repoRoot, d)));
-  const stale = (): boolean => !existsSync(built) || statSync(built).mtimeMs < Math.max(...sources);
-  if (!stale()) return;
-  const lock = path.join(repoRoot, 'dist/.cli-test-build.lock');
-  mkdirSync(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error('timed out waiting for another test file to build dist/');
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
-    }
-  }
-  try {
-    if (stale()) spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.engine.json')], { cwd: repoRoot, stdio: 'ignore' });
-    if (!existsSync(built)) throw new Error('tsc did not produce dist/cli/commands/models-manage.js');
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
 
 describe('latent-studio models (manager)', () => {
   let hub: FakeHub;

@@ -7,11 +7,10 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections import Counter
 from typing import Dict, List, Tuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testmodels.vocab import SPECIAL_BOS, SPECIAL_EOS, bytes_to_unicode, write_tokenizer  # noqa: E402,F401
+from testmodels.vocab import SPECIAL_BOS, SPECIAL_EOS, bytes_to_unicode, learn_bpe_merges, write_tokenizer  # noqa: E402,F401
 
 from shapes import WORDS  # noqa: E402
 
@@ -26,29 +25,7 @@ def learn_merges(words: List[str]) -> List[Tuple[str, str]]:
     for w in words:
         u = "".join(b2u[b] for b in w.encode("utf-8"))
         corpus[tuple(list(u[:-1]) + [u[-1] + "</w>"])] = 1
-    merges: List[Tuple[str, str]] = []
-    while True:
-        pairs = Counter()
-        for sym, c in corpus.items():
-            for a, b in zip(sym, sym[1:]):
-                pairs[(a, b)] += c
-        if not pairs:
-            return merges
-        best = min(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        merges.append(best)
-        new = {}
-        for sym, c in corpus.items():
-            out: List[str] = []
-            i = 0
-            while i < len(sym):
-                if i < len(sym) - 1 and (sym[i], sym[i + 1]) == best:
-                    out.append(sym[i] + sym[i + 1])
-                    i += 2
-                else:
-                    out.append(sym[i])
-                    i += 1
-            new[tuple(out)] = new.get(tuple(out), 0) + c
-        corpus = new
+    return learn_bpe_merges(corpus)
 
 
 def build_vocab() -> Tuple[Dict[str, int], List[Tuple[str, str]]]:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections import Counter
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 # Words that show up in image prompts; repeated counts make common words merge first.
 CORPUS = """
@@ -53,16 +53,11 @@ def bytes_to_unicode() -> Dict[int, str]:
     return dict(zip(bs, [chr(c) for c in cs]))
 
 
-def learn_merges(num_merges: int) -> List[Tuple[str, str]]:
-    b2u = bytes_to_unicode()
-    words = Counter()
-    for line in CORPUS.strip().splitlines():
-        for w in PAT.findall(line.lower()):
-            words["".join(b2u[b] for b in w.encode("utf-8"))] += 1
-    # Every word is a tuple of symbols; the last symbol carries "</w>".
-    corpus = {tuple(list(w[:-1]) + [w[-1] + "</w>"]): c for w, c in words.items()}
+def learn_bpe_merges(corpus: Dict[Tuple[str, ...], int], max_merges: Optional[int] = None) -> List[Tuple[str, str]]:
+    """Plain BPE over words given as symbol tuples with counts: merge the most frequent pair (ties broken by the
+    pair itself, so the result is deterministic) until max_merges or until no pair is left."""
     merges: List[Tuple[str, str]] = []
-    while len(merges) < num_merges:
+    while max_merges is None or len(merges) < max_merges:
         pairs = Counter()
         for sym, c in corpus.items():
             for a, b in zip(sym, sym[1:]):
@@ -71,7 +66,7 @@ def learn_merges(num_merges: int) -> List[Tuple[str, str]]:
             break
         best = min(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         merges.append(best)
-        new = {}
+        new: Dict[Tuple[str, ...], int] = {}
         for sym, c in corpus.items():
             out: List[str] = []
             i = 0
@@ -85,6 +80,17 @@ def learn_merges(num_merges: int) -> List[Tuple[str, str]]:
             new[tuple(out)] = new.get(tuple(out), 0) + c
         corpus = new
     return merges
+
+
+def learn_merges(num_merges: int) -> List[Tuple[str, str]]:
+    b2u = bytes_to_unicode()
+    words = Counter()
+    for line in CORPUS.strip().splitlines():
+        for w in PAT.findall(line.lower()):
+            words["".join(b2u[b] for b in w.encode("utf-8"))] += 1
+    # Every word is a tuple of symbols; the last symbol carries "</w>".
+    corpus = {tuple(list(w[:-1]) + [w[-1] + "</w>"]): c for w, c in words.items()}
+    return learn_bpe_merges(corpus, num_merges)
 
 
 def build_vocab(num_merges: int = 400) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
