@@ -37,7 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { openModel } from '../../src-main/engine/model/index.js';
-import { generate, lastGenerateTimings, type GenerateRequest, type PipelineModel } from '../../src-main/engine/pipeline/index.js';
+import { generate, type GenerateRequest, type PipelineModel } from '../../src-main/engine/pipeline/index.js';
 import { EngineClient } from '../../src-main/engine/worker/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -237,13 +237,13 @@ async function measure(t: Target): Promise<Record<string, unknown>> {
     for (let i = 0; i < repeats; i++) {
       const run0 = model.stats.sessionRunMs;
       const w0 = performance.now();
-      await generate(timed, request(t, t.steps, 0));
+      const [result] = await generate(timed, request(t, t.steps, 0));
       const wall = performance.now() - w0;
       const inRun = model.stats.sessionRunMs - run0;
       walls.push(wall);
       inRuns.push(inRun);
       ratios.push(wall / inRun);
-      steps = lastGenerateTimings()?.steps ?? t.steps;
+      steps = result?.timings.steps ?? t.steps;
     }
     out.text_encode_ms = round(acc.text / Math.max(1, acc.textCalls));
     out.unet_step_ms = round(acc.unet / Math.max(1, steps * repeats));
@@ -260,8 +260,8 @@ async function measure(t: Target): Promise<Record<string, unknown>> {
     const pct: number[] = [];
     const previewMs: number[] = [];
     for (let i = 0; i < (t.full ? 0 : repeats); i++) {
-      await generate(timed, request(t, t.steps, 1), { onPreview: () => undefined });
-      const p = lastGenerateTimings();
+      const [withPreviews] = await generate(timed, request(t, t.steps, 1), { onPreview: () => undefined });
+      const p = withPreviews?.timings;
       if (p && p.previews > 0 && p.stepMs > 0) {
         previewMs.push(p.previewMs);
         pct.push((p.previewMs / p.stepMs) * 100);
@@ -318,11 +318,11 @@ async function measureSyntheticFull(): Promise<Record<string, unknown>> {
   const previewMs: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const t0 = performance.now();
-    await generate(fake, req(0));
+    const [plain] = await generate(fake, req(0));
     totals.push(performance.now() - t0);
-    stepMs.push(lastGenerateTimings()!.stepMs);
-    await generate(fake, req(1), { onPreview: () => undefined });
-    previewMs.push(lastGenerateTimings()!.previewMs);
+    stepMs.push(plain!.timings.stepMs);
+    const [withPreviews] = await generate(fake, req(1), { onPreview: () => undefined });
+    previewMs.push(withPreviews!.timings.previewMs);
   }
   await base.dispose();
   const jsStep = median(stepMs);

@@ -1,408 +1,204 @@
-// The generation pipeline: text-to-image, image-to-image and inpainting on one denoising loop.
-import { createHash } from 'node:crypto';
-import path from 'node:path';
+// The generation pipeline: text-to-image, image-to-image and inpainting on one denoising loop, in the
+// stages of diffusers' StableDiffusionPipeline.__call__ (check inputs, encode the prompt, prepare
+// latents, denoise, decode), then the output (PNG, infotext, stored request) as a step of its own.
 import { performance } from 'node:perf_hooks';
-import { encodePng, formatInfotext, A1111_SAMPLER_NAMES, REQUEST_CHUNK_KEY, INFOTEXT_CHUNK_KEY } from '../image/index.js';
 import { TorchGenerator } from '../random/index.js';
-import { createScheduler, defaultSchedulerFor, img2imgTimesteps } from '../schedulers/index.js';
-import { getNoiseSchedule } from '../schedulers/common.js';
-import type { Scheduler, SchedulerName } from '../schedulers/types.js';
+import { createScheduler } from '../schedulers/index.js';
 import { encodePrompts, type TextConditioning } from './conditioning.js';
-import { GenerationAbortError, PipelineError, throwIfAborted } from './errors.js';
-import { combineGuidance, guidanceScaleEmbedding } from './guidance.js';
-import { latentMask, prepareInit, rgbaToTensor, type PreparedInit } from './init-image.js';
-import { decodedToRgba, latentRgbFactorsFor, latentToRgba } from './preview.js';
-import { parseGenerateRequest, resolveRequestSize, resolveSeed, seedForImage, type NormalizedRequest } from './request.js';
-import type { EncodedImageLatent, GenerateHooks, GenerateResult, GenerationMode, PipelineModel, StoredRequest } from './types.js';
+import { schedulerStep, unetCall, withGuidance, withInpaintBlend, withInpaintConcat, type Guidance } from './denoiser.js';
+import { throwIfAborted } from './errors.js';
+import { guidanceScaleEmbedding } from './guidance.js';
+import { prepareInit, type PreparedInit } from './init-image.js';
+import { latentRgbFactorsFor, type LatentRgbFactors } from './preview.js';
+import { parseGenerateRequest, resolveRequestSize, resolveSeed, seedForImage } from './request.js';
+import { checkInputs, type GenerationPlan } from './stages/check-inputs.js';
+import { decodeLatents } from './stages/decode.js';
+import { denoise } from './stages/denoise.js';
+import { encodeImages, type EncodedImages } from './stages/encode-images.js';
+import { prepareLatents } from './stages/latents.js';
+import { encodeOutput, modelDisplayName } from './stages/output.js';
+import { stepReporter, type PreviewStats } from './stages/step-reports.js';
+import { prepareTimesteps } from './stages/timesteps.js';
+import type { GenerateHooks, GenerateRequest, GenerateResult, NormalizedRequest, ParsedRequest, PipelineModel } from './types.js';
 
-/** Timings of one generate() call (also attached to every result as `timings`). */
-export interface GenerateTimings {
-  totalMs: number;
-  /** Denoising steps run (all images). */
-  steps: number;
-  /** Mean wall time of one denoising step (UNet call(s) + scheduler). */
-  stepMs: number;
-  /** Mean time of one latent preview (latent → RGB), 0 if none. */
-  previewMs: number;
-  previews: number;
-  /** Total UNet calls. */
-  unetCalls: number;
+/**
+ * Runs one generation request on a model: validates it (generateRequestSchema), then runGeneration.
+ * Rejects with PipelineError('invalid-request') for a request that does not validate.
+ */
+export async function generate(model: PipelineModel, request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult[]> {
+  return runGeneration(model, parseGenerateRequest(request), hooks);
 }
 
-const f = Math.fround;
-
-function sha(bytes: Uint8Array): { sha256: string; bytes: number } {
-  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
-}
-
-function modeOf(req: NormalizedRequest): GenerationMode {
-  if (!req.initImage) return 'txt2img';
-  return req.mask ? 'inpaint' : 'img2img';
-}
-
-function assertFinite(x: Float32Array, what: string, step: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (v - v !== 0) {
-      throw new PipelineError(
-        'non-finite',
-        `The ${what} became ${Number.isNaN(v) ? 'NaN' : 'infinite'} at step ${step}: the guidance scale may be too high, or the model (fp16?) overflowed. Nothing was written.`,
-      );
-    }
-  }
-}
-
-function scaleInPlace(x: Float32Array, s: number): Float32Array {
-  const g = f(s);
-  for (let i = 0; i < x.length; i++) x[i] = f(x[i]! * g);
-  return x;
-}
-
-/** diffusers DiagonalGaussianDistribution.sample() (or the ready sample), times the VAE scaling factor. */
-function latentFromEncoded(enc: EncodedImageLatent, n: number, h: number, w: number, generator: TorchGenerator, scaling: number): Float32Array {
-  let x: Float32Array;
-  if (enc.kind === 'parameters') {
-    if (enc.data.length !== 2 * n) throw new PipelineError('model-output', `VAE encoder returned ${enc.data.length} values, expected ${2 * n}`);
-    const eps = generator.randn([1, 4, h, w]);
-    x = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const logvar = Math.min(20, Math.max(-30, enc.data[n + i]!));
-      const std = f(Math.exp(f(0.5 * logvar)));
-      x[i] = f(enc.data[i]! + f(std * eps[i]!));
-    }
-  } else {
-    if (enc.data.length !== n) throw new PipelineError('model-output', `VAE encoder returned ${enc.data.length} values, expected ${n}`);
-    x = new Float32Array(enc.data);
-  }
-  return scaleInPlace(x, scaling);
-}
-
-/** x0 from the model output when the scheduler does not report it (PNDM): for previews only. */
-function estimateX0(scheduler: Scheduler, sample: Float32Array, output: Float32Array, t: number): Float32Array {
-  const sched = getNoiseSchedule(scheduler.config);
-  const T = sched.numTrainTimesteps;
-  const tc = Math.min(T - 1, Math.max(0, t));
-  const lo = Math.floor(tc);
-  const hi = Math.min(T - 1, lo + 1);
-  const sigma = sched.sigmaTable[lo]! + (sched.sigmaTable[hi]! - sched.sigmaTable[lo]!) * (tc - lo);
-  const pred = String(scheduler.config['prediction_type'] ?? 'epsilon');
-  const x0 = new Float32Array(sample.length);
-  if (scheduler.sigmas) {
-    // σ-space sample: x = x0 + σ·ε
-    const c = 1 / Math.sqrt(sigma * sigma + 1);
-    for (let i = 0; i < x0.length; i++) {
-      x0[i] = pred === 'v_prediction' ? output[i]! * (-sigma * c) + sample[i]! * c * c : pred === 'sample' ? output[i]! : sample[i]! - sigma * output[i]!;
-    }
-  } else {
-    const ac = 1 / (sigma * sigma + 1);
-    const a = Math.sqrt(ac);
-    const b = Math.sqrt(1 - ac);
-    for (let i = 0; i < x0.length; i++) {
-      x0[i] = pred === 'v_prediction' ? a * sample[i]! - b * output[i]! : pred === 'sample' ? output[i]! : (sample[i]! - b * output[i]!) / a;
-    }
-  }
-  return x0;
-}
-
-function concatChannels(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function rgbaToRgb(rgba: Uint8Array): Uint8Array {
-  const n = rgba.length / 4;
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    out[i * 3] = rgba[i * 4]!;
-    out[i * 3 + 1] = rgba[i * 4 + 1]!;
-    out[i * 3 + 2] = rgba[i * 4 + 2]!;
-  }
-  return out;
-}
-
-function modelDisplayName(model: PipelineModel, req: NormalizedRequest, hooks: GenerateHooks): string | undefined {
-  if (hooks.modelName) return hooks.modelName;
-  if (model.info.name) return model.info.name;
-  const dir = req.model ?? model.info.dir;
-  return dir ? path.basename(path.resolve(dir)) : undefined;
+/** What every image of a request shares. */
+interface RequestContext {
+  model: PipelineModel;
+  req: NormalizedRequest;
+  plan: GenerationPlan;
+  hooks: GenerateHooks;
+  prepared: PreparedInit | undefined;
+  text: TextConditioning;
+  guidance: Guidance;
+  images: EncodedImages;
+  previewTable: LatentRgbFactors;
+  modelName: string | undefined;
+  requestStart: number;
+  encodePromptMs: number;
+  prepareImageMs: number;
 }
 
 /**
- * Runs one generation request on a model. Validates the request (generateRequestSchema), encodes
- * the prompt once, then makes `batchCount` images with seeds seed, seed+1, … (each with its own
- * TorchGenerator). Rejects with name 'AbortError' / code 'cancelled' when `hooks.signal` aborts
- * (checked before every UNet call and before the VAE), and with PipelineError otherwise.
+ * Runs an already validated request (the host and CLI validate; the worker calls this): encodes the
+ * prompt once, then makes `batchCount` images with seeds seed, seed+1, … (each with its own
+ * TorchGenerator), handing each to `hooks.onImage` when it is done. Rejects with name 'AbortError' /
+ * code 'cancelled' when `hooks.signal` aborts (checked before every UNet call and before the VAE),
+ * and with PipelineError otherwise.
  */
-export async function generate(model: PipelineModel, request: unknown, hooks: GenerateHooks = {}): Promise<GenerateResult[]> {
-  const t0 = performance.now();
-  const info = model.info;
-  const req = resolveRequestSize(parseGenerateRequest(request), info.nativeSize);
+export async function runGeneration(model: PipelineModel, request: ParsedRequest, hooks: GenerateHooks = {}): Promise<GenerateResult[]> {
+  const requestStart = performance.now();
   const { signal } = hooks;
+  const req = resolveRequestSize(request, model.info.nativeSize);
   throwIfAborted(signal);
-  const mode = modeOf(req);
 
-  const samplerName: SchedulerName = req.sampler ?? defaultSchedulerFor(info.schedulerConfig, 'pndm');
-  try {
-    createScheduler(samplerName, info.schedulerConfig);
-  } catch (err) {
-    throw new PipelineError('unknown-sampler', `Sampler "${samplerName}" is not available: ${(err as Error).message}`, { cause: err });
-  }
+  // 1. Check inputs against what the model can do.
+  const plan = checkInputs(model.info, req);
 
-  const family = (info as { family?: string }).family;
-  if (family === 'sdxl' || family === 'sd3') {
-    throw new PipelineError('unsupported', `${family.toUpperCase()} models are not supported yet (SD 1.x / 2.x, inpainting, LCM and Turbo are).`);
-  }
-  const nine = info.unetInChannels === 9;
-  if (info.unetInChannels !== 4 && !nine) {
-    throw new PipelineError('unsupported', `UNets with ${info.unetInChannels} input channels are not supported (4 or 9 expected).`);
-  }
-  const needsEncoder = mode !== 'txt2img' || nine;
-  if (needsEncoder && !info.vaeEncoder) {
-    throw new PipelineError(
-      'unsupported',
-      nine ? 'This inpainting model has no VAE encoder (vae_encoder/), which it needs.' : 'This model has no VAE encoder (vae_encoder/): img2img and inpainting need one.',
-    );
-  }
+  // 2. Decode and fit the init image and mask (image-to-image, inpainting).
+  const prepareStart = performance.now();
+  const prepared = await prepareInit(req);
+  let prepareImageMs = performance.now() - prepareStart;
+  throwIfAborted(signal);
 
-  const W = req.width;
-  const H = req.height;
-  const h = H / 8;
-  const w = W / 8;
-  const n = 4 * h * w;
-  const scaling = info.vaeScalingFactor;
-  const lcm = info.timestepCondDim != null && info.timestepCondDim > 0;
-  const doCfg = !lcm && req.cfgScale > 1;
-  const batchCall = req.cfgMode === 'batch' && (info.unetMaxBatch === null || info.unetMaxBatch >= 2);
-  const previewTable = latentRgbFactorsFor(scaling);
+  // 3. Encode the prompt, and the negative prompt when classifier-free guidance needs it.
+  const promptStart = performance.now();
+  const cfg = plan.guidance === 'cfg-batch' || plan.guidance === 'cfg-sequential';
+  const text = await encodePrompts(model, req.prompt, req.negativePrompt, cfg);
+  const encodePromptMs = performance.now() - promptStart;
+  throwIfAborted(signal);
+
+  // 4. Encode the init image / masked image with the VAE (once; each image samples it with its own generator).
+  const encodeStart = performance.now();
+  const images = await encodeImages(model, plan, prepared, req.strength, signal);
+  prepareImageMs += performance.now() - encodeStart;
+
+  const ctx: RequestContext = {
+    model,
+    req,
+    plan,
+    hooks,
+    prepared,
+    text,
+    guidance: guidanceOf(plan, model, req.cfgScale),
+    images,
+    previewTable: latentRgbFactorsFor(model.info.vaeScalingFactor),
+    modelName: modelDisplayName(model, req, hooks),
+    requestStart,
+    encodePromptMs,
+    prepareImageMs,
+  };
   const baseSeed = resolveSeed(req.seed);
-  const name = modelDisplayName(model, req, hooks);
-
-  const prepared: PreparedInit | undefined = await prepareInit(req);
-  throwIfAborted(signal);
-
-  // Text conditioning: once per request.
-  const text: TextConditioning = await encodePrompts(model, req.prompt, req.negativePrompt, doCfg);
-  throwIfAborted(signal);
-  const timestepCond = lcm ? guidanceScaleEmbedding(req.cfgScale - 1, info.timestepCondDim!) : undefined;
-  const ehsCfg = doCfg ? concatChannels([text.uncond!, text.cond]) : undefined;
-
-  // VAE encodes: once per request (sampling the latent distribution happens per image, with its generator).
-  let initEncoded: EncodedImageLatent | undefined;
-  let maskedEncoded: EncodedImageLatent | undefined;
-  let maskLat: Float32Array | undefined;
-  const encode = async (pixels: Float32Array): Promise<EncodedImageLatent> => {
-    throwIfAborted(signal);
-    const enc = await model.encodeImage(pixels, H, W);
-    if (enc.kind !== 'sample' && enc.kind !== 'parameters') throw new PipelineError('model-output', `unknown VAE encoder output kind ${String(enc.kind)}`);
-    return enc;
-  };
-  if (prepared && (mode === 'img2img' || !nine || req.strength < 1)) initEncoded = await encode(rgbaToTensor(prepared.image));
-  if (nine) {
-    const maskImg = prepared?.mask ?? { width: W, height: H, data: new Uint8Array(W * H).fill(255) };
-    maskLat = latentMask(maskImg, h, w);
-    const src = prepared?.image ?? { width: W, height: H, data: new Uint8Array(W * H * 4) };
-    maskedEncoded = await encode(rgbaToTensor(src, maskImg));
-  } else if (mode === 'inpaint') {
-    maskLat = latentMask(prepared!.mask!, h, w);
-  }
-
-  const timings: GenerateTimings = { totalMs: 0, steps: 0, stepMs: 0, previewMs: 0, previews: 0, unetCalls: 0 };
-  let stepTimeTotal = 0;
-  let previewTimeTotal = 0;
   const results: GenerateResult[] = [];
-  let plannedStepsPerImage = 0;
-
-  const predict = async (unetIn: Float32Array, batch: number, ehs: Float32Array): Promise<Float32Array> => {
+  for (let index = 0; index < req.batchCount; index++) {
     throwIfAborted(signal);
-    timings.unetCalls++;
-    let tc = timestepCond;
-    if (tc && batch > 1) tc = concatChannels(Array.from({ length: batch }, () => timestepCond!));
-    const out = await model.predictNoise({
-      sample: unetIn,
-      batch,
-      latentHeight: h,
-      latentWidth: w,
-      timestep: currentT,
-      encoderHiddenStates: ehs,
-      sequenceLength: text.sequenceLength,
-      ...(tc ? { timestepCond: tc } : {}),
-    });
-    if (out.length !== batch * n) throw new PipelineError('model-output', `UNet returned ${out.length} values, expected ${batch * n}`);
-    return out;
-  };
-  let currentT = 0;
-
-  for (let img = 0; img < req.batchCount; img++) {
-    throwIfAborted(signal);
-    const seed = seedForImage(baseSeed, img);
-    const generator = new TorchGenerator(seed);
-    const scheduler = createScheduler(samplerName, info.schedulerConfig);
-
-    let timesteps: number[];
-    let beginIndex = 0;
-    try {
-      if (mode === 'txt2img') {
-        scheduler.setTimesteps(req.steps);
-        timesteps = [...scheduler.timesteps];
-      } else {
-        ({ beginIndex, timesteps } = img2imgTimesteps(scheduler, req.steps, req.strength));
-      }
-    } catch (err) {
-      const how = mode === 'txt2img' ? `${req.steps} steps` : `${req.steps} steps at strength ${req.strength}`;
-      throw new PipelineError('invalid-request', `Sampler "${samplerName}" cannot run ${how}: ${(err as Error).message}`, { cause: err });
-    }
-    plannedStepsPerImage = timesteps.length;
-
-    let finalRgba: { width: number; height: number; data: Uint8Array };
-    if (timesteps.length === 0) {
-      // Strength so low that no step runs: the init image, pixel for pixel.
-      finalRgba = prepared!.base;
-    } else {
-      // Initial latents, in diffusers' generator order.
-      let latents: Float32Array;
-      let imageLatents: Float32Array | undefined;
-      let noise: Float32Array;
-      const strengthMax = mode === 'inpaint' && req.strength === 1;
-      if (mode === 'txt2img') {
-        noise = generator.randn([1, 4, h, w]);
-        latents = scaleInPlace(new Float32Array(noise), scheduler.initNoiseSigma);
-      } else {
-        if (initEncoded) imageLatents = latentFromEncoded(initEncoded, n, h, w, generator, scaling);
-        noise = generator.randn([1, 4, h, w]);
-        latents = strengthMax ? scaleInPlace(new Float32Array(noise), scheduler.initNoiseSigma) : scheduler.addNoise(imageLatents!, noise, beginIndex);
-      }
-      const maskedLatents = maskedEncoded ? latentFromEncoded(maskedEncoded, n, h, w, generator, scaling) : undefined;
-      const legacyBlend = mode === 'inpaint' && !nine;
-
-      for (let i = 0; i < timesteps.length; i++) {
-        const ts = performance.now();
-        const t = timesteps[i]!;
-        currentT = t;
-        throwIfAborted(signal);
-        const scaled = scheduler.scaleModelInput(latents, t);
-        const unetIn = nine ? concatChannels([scaled, maskLat!, maskedLatents!]) : scaled;
-        let guided: Float32Array;
-        if (doCfg) {
-          let uncond: Float32Array;
-          let cond: Float32Array;
-          if (batchCall) {
-            const both = await predict(concatChannels([unetIn, unetIn]), 2, ehsCfg!);
-            uncond = both.subarray(0, n);
-            cond = both.subarray(n, 2 * n);
-          } else {
-            uncond = await predict(unetIn, 1, text.uncond!);
-            cond = await predict(unetIn, 1, text.cond);
-          }
-          guided = combineGuidance(uncond, cond, req.cfgScale);
-        } else {
-          guided = await predict(unetIn, 1, text.cond);
-        }
-        const stepOut = scheduler.step(guided, t, latents, { generator, eta: req.eta });
-        const before = latents;
-        latents = stepOut.prevSample;
-        if (legacyBlend) {
-          // diffusers StableDiffusionInpaintPipeline (4-channel UNet): known latents noised to the next timestep.
-          const proper = i < timesteps.length - 1 ? scheduler.addNoise(imageLatents!, noise, beginIndex + i + 1) : imageLatents!;
-          const blended = new Float32Array(n);
-          const hw = h * w;
-          for (let k = 0; k < n; k++) {
-            const m = maskLat![k % hw]!;
-            blended[k] = f(f(f(1 - m) * proper[k]!) + f(m * latents[k]!));
-          }
-          latents = blended;
-        }
-        assertFinite(latents, 'latents', i + 1);
-        stepTimeTotal += performance.now() - ts;
-        timings.steps++;
-
-        const step = i + 1;
-        if (hooks.onProgress) {
-          const elapsedMs = performance.now() - t0;
-          const done = img * timesteps.length + step;
-          const total = req.batchCount * timesteps.length;
-          hooks.onProgress({ image: img, step, totalSteps: timesteps.length, elapsedMs, etaMs: (elapsedMs / done) * (total - done) });
-        }
-        const wantLatentPreview = hooks.onPreview && req.previewEvery > 0 && step % req.previewEvery === 0;
-        const wantDecoded = hooks.onPreview && req.decodePreviewEvery > 0 && step % req.decodePreviewEvery === 0 && step < timesteps.length;
-        if (wantLatentPreview || wantDecoded) {
-          const tp = performance.now();
-          const x0 = stepOut.predOriginalSample ?? estimateX0(scheduler, before, guided, t);
-          if (wantLatentPreview) {
-            const rgba = latentToRgba(x0, h, w, previewTable);
-            previewTimeTotal += performance.now() - tp;
-            timings.previews++;
-            hooks.onPreview!({ image: img, step, kind: 'latent', width: w, height: h, rgba });
-          }
-          if (wantDecoded) {
-            throwIfAborted(signal);
-            const dec = await model.decodeLatents(scaleInPlace(new Float32Array(x0), 1 / scaling), 1, h, w);
-            hooks.onPreview!({ image: img, step, kind: 'decoded', width: W, height: H, rgba: decodedToRgba(dec, 0, H, W) });
-          }
-        }
-        if (signal?.aborted) throw new GenerationAbortError();
-      }
-
-      throwIfAborted(signal);
-      const decoded = await model.decodeLatents(scaleInPlace(new Float32Array(latents), 1 / scaling), 1, h, w);
-      if (decoded.length !== 3 * H * W) throw new PipelineError('model-output', `VAE decoder returned ${decoded.length} values, expected ${3 * H * W}`);
-      assertFinite(decoded, 'decoded image', timesteps.length);
-      const rgba = decodedToRgba(decoded, 0, H, W);
-      finalRgba = prepared ? await prepared.finish(rgba) : { width: W, height: H, data: rgba };
-    }
-    throwIfAborted(signal);
-
-    const seedStr = seed.toString();
-    const stored: StoredRequest = {
-      ...req,
-      ...(req.initImage ? { initImage: sha(req.initImage) } : {}),
-      ...(req.mask ? { mask: sha(req.mask) } : {}),
-      ...(name !== undefined ? { model: name } : {}),
-      sampler: samplerName,
-      seed: seedStr,
-      batchCount: 1,
-    } as StoredRequest;
-    if (!req.initImage) delete (stored as Partial<StoredRequest>).initImage;
-    if (!req.mask) delete (stored as Partial<StoredRequest>).mask;
-    const infotext = formatInfotext({
-      prompt: req.prompt,
-      negativePrompt: req.negativePrompt,
-      params: [
-        ['Steps', req.steps],
-        ['Sampler', A1111_SAMPLER_NAMES[samplerName]],
-        ['CFG scale', req.cfgScale],
-        ['Seed', seedStr],
-        ['Size', `${W}x${H}`],
-        ['Model', name],
-        ['Denoising strength', mode !== 'txt2img' ? req.strength : undefined],
-        ['Mask blur', mode === 'inpaint' ? req.maskBlur : undefined],
-        ['Inpaint area', mode === 'inpaint' && req.inpaintOnlyMasked ? 'Only masked' : undefined],
-        ['Masked area padding', mode === 'inpaint' && req.inpaintOnlyMasked ? req.inpaintPadding : undefined],
-        ['Eta DDIM', samplerName === 'ddim' && req.eta > 0 ? req.eta : undefined],
-      ],
-    });
-    const png = await encodePng(rgbaToRgb(finalRgba.data), finalRgba.width, finalRgba.height, 3, [
-      { keyword: INFOTEXT_CHUNK_KEY, text: infotext },
-      { keyword: REQUEST_CHUNK_KEY, text: JSON.stringify(stored), international: true },
-    ]);
-    results.push({ png, width: finalRgba.width, height: finalRgba.height, seed: seedStr, infotext, request: stored });
+    const result = await generateImage(ctx, index, seedForImage(baseSeed, index));
+    results.push(result);
+    await hooks.onImage?.(result, index);
   }
-
-  timings.totalMs = performance.now() - t0;
-  timings.stepMs = timings.steps ? stepTimeTotal / timings.steps : 0;
-  timings.previewMs = timings.previews ? previewTimeTotal / timings.previews : 0;
-  void plannedStepsPerImage;
-  lastTimings = timings;
   return results;
 }
 
-let lastTimings: GenerateTimings | undefined;
+function guidanceOf(plan: GenerationPlan, model: PipelineModel, cfgScale: number): Guidance {
+  switch (plan.guidance) {
+    case 'none':
+      return { kind: 'none' };
+    case 'embedded':
+      // diffusers LatentConsistencyModelPipeline: w = guidance_scale − 1
+      return { kind: 'embedded', embedding: guidanceScaleEmbedding(cfgScale - 1, model.info.timestepCondDim!) };
+    default:
+      return { kind: 'cfg', scale: cfgScale, batched: plan.guidance === 'cfg-batch' };
+  }
+}
 
-/** Timings of the most recent generate() call in this thread (for benchmarks and tests). */
-export function lastGenerateTimings(): GenerateTimings | undefined {
-  return lastTimings;
+/** Stages 5–8 for one image: timesteps and latents, the denoising loop, the VAE decode, the PNG. */
+async function generateImage(ctx: RequestContext, index: number, seed: bigint): Promise<GenerateResult> {
+  const { model, req, plan, hooks, prepared, images } = ctx;
+  const { signal } = hooks;
+  const imageStart = performance.now();
+
+  // 5. Timesteps and initial latents.
+  const generator = new TorchGenerator(seed);
+  const scheduler = createScheduler(plan.sampler, model.info.schedulerConfig);
+  const { timesteps, beginIndex } = prepareTimesteps(scheduler, plan, req.steps, req.strength);
+  const runsSteps = timesteps.length > 0;
+  const initial = runsSteps ? prepareLatents(plan, images, scheduler, generator, beginIndex, req.strength, model.info.vaeScalingFactor) : undefined;
+  const prepareLatentsMs = performance.now() - imageStart;
+
+  // 6. Denoise: the UNet, wrapped by guidance and inpainting, driven by the scheduler.
+  let unetCalls = 0;
+  const previews: PreviewStats = { previews: 0, previewMs: 0, decodedPreviews: 0, decodedPreviewMs: 0 };
+  let denoiseMs = 0;
+  let decodeMs = 0;
+  let image = prepared?.base; // strength so low that no step runs: the init image, pixel for pixel
+  if (initial) {
+    const unet = unetCall(model, {
+      latentHeight: plan.latentHeight,
+      latentWidth: plan.latentWidth,
+      sequenceLength: ctx.text.sequenceLength,
+      signal,
+      onCall: () => unetCalls++,
+    });
+    let denoiser = withGuidance(unet, ctx.text, ctx.guidance);
+    if (plan.inpaintUnet) denoiser = withInpaintConcat(denoiser, images.latentMask!, initial.maskedImageLatents!);
+    let step = schedulerStep(scheduler, { generator, eta: req.eta });
+    if (plan.mode === 'inpaint' && !plan.inpaintUnet) {
+      step = withInpaintBlend(step, scheduler, { imageLatents: initial.imageLatents!, noise: initial.noise, latentMask: images.latentMask!, beginIndex, steps: timesteps.length });
+    }
+    const afterStep = stepReporter(
+      {
+        model,
+        plan,
+        hooks,
+        previewEvery: req.previewEvery,
+        decodePreviewEvery: req.decodePreviewEvery,
+        previewTable: ctx.previewTable,
+        requestStart: ctx.requestStart,
+        image: index,
+        batchCount: req.batchCount,
+        totalSteps: timesteps.length,
+      },
+      previews,
+    );
+    const denoised = await denoise(initial.latents, { scheduler, timesteps, denoiser, step, signal, afterStep });
+    denoiseMs = denoised.denoiseMs;
+
+    // 7. Decode the latents (and composite with the init image).
+    const decodeStart = performance.now();
+    image = await decodeLatents(model, plan, denoised.latents, prepared, timesteps.length, signal);
+    decodeMs = performance.now() - decodeStart;
+  }
+  throwIfAborted(signal);
+
+  // 8. Output: PNG with infotext and the stored request.
+  const outputStart = performance.now();
+  const output = await encodeOutput(image!, req, plan, seed, ctx.modelName);
+  const done = performance.now();
+  return {
+    ...output,
+    timings: {
+      totalMs: done - ctx.requestStart,
+      imageMs: done - imageStart,
+      encodePromptMs: ctx.encodePromptMs,
+      prepareImageMs: ctx.prepareImageMs,
+      prepareLatentsMs,
+      steps: timesteps.length,
+      denoiseMs,
+      stepMs: timesteps.length ? denoiseMs / timesteps.length : 0,
+      unetCalls,
+      previews: previews.previews,
+      previewMs: previews.previews ? previews.previewMs / previews.previews : 0,
+      decodedPreviews: previews.decodedPreviews,
+      decodedPreviewMs: previews.decodedPreviews ? previews.decodedPreviewMs / previews.decodedPreviews : 0,
+      decodeMs,
+      outputMs: done - outputStart,
+    },
+  };
 }

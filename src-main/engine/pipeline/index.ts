@@ -1,4 +1,4 @@
-export { generate, lastGenerateTimings, type GenerateTimings } from './generate.js';
+export { generate, runGeneration } from './generate.js';
 export {
   generateRequestSchema,
   parseGenerateRequest,
@@ -19,6 +19,7 @@ export type {
   PipelineModelInfo,
   GenerateHooks,
   GenerateResult,
+  GenerateTimings,
   ProgressEvent,
   PreviewEvent,
   StoredRequest,

@@ -18,7 +18,7 @@ import {
   type RgbaImage,
 } from '../image/index.js';
 import { PipelineError } from './errors.js';
-import type { NormalizedRequest } from './request.js';
+import type { NormalizedRequest } from './types.js';
 
 export interface PreparedInit {
   /** The image the model sees, width × height (opaque RGBA). */

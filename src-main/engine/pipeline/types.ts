@@ -2,7 +2,10 @@
 // pass a wrapper (e.g. the real model with a substituted predictNoise): this is the denoiser seam.
 import type { PromptTokenizer } from '../prompt/index.js';
 import type { SchedulerConfig } from '../schedulers/types.js';
-import type { NormalizedRequest } from './request.js';
+import type { GenerateRequest, NormalizedRequest, ParsedRequest } from './request.js';
+
+// The request types, for the pipeline's own modules: request.js is imported here only.
+export type { GenerateRequest, NormalizedRequest, ParsedRequest };
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -69,6 +72,12 @@ export interface GenerateHooks {
   signal?: AbortSignal;
   onProgress?(e: ProgressEvent): void;
   onPreview?(e: PreviewEvent): void;
+  /**
+   * Called with each image as soon as it is finished (PNG encoded), before the next one starts, so that a
+   * caller can deliver or save it at once; the pipeline waits for a returned promise. Images handed over
+   * here stay delivered when a later image is cancelled or fails.
+   */
+  onImage?(result: GenerateResult, index: number): void | Promise<void>;
   /** Infotext "Model" value; default: model.info.name, else the basename of request.model / model.info.dir. */
   modelName?: string;
 }
@@ -88,6 +97,43 @@ export interface GenerateResult {
   seed: string;
   infotext: string;
   request: StoredRequest;
+  /** Where this image's time went. */
+  timings: GenerateTimings;
+}
+
+/**
+ * Timings of one image, in milliseconds. The prompt and the init image are encoded once per request:
+ * `encodePromptMs` and `prepareImageMs` are that shared time, the same on every image of a batch.
+ */
+export interface GenerateTimings {
+  /** From the start of the request to this image's PNG (the last image's is the whole request). */
+  totalMs: number;
+  /** This image alone: from its seed to its PNG. */
+  imageMs: number;
+  /** Prompt (and negative prompt) → text-encoder hidden states; once per request. */
+  encodePromptMs: number;
+  /** Init image and mask decoded, fitted and VAE-encoded; once per request, 0 for text-to-image. */
+  prepareImageMs: number;
+  /** Timesteps and initial latents (noise, sampling the encoded image, noising it to the first step). */
+  prepareLatentsMs: number;
+  /** Denoising steps run (model calls as the scheduler counts them: PNDM N + 1, Heun 2N − 1). */
+  steps: number;
+  /** All denoising steps: UNet call(s), guidance, scheduler step, inpaint blend. */
+  denoiseMs: number;
+  /** Mean wall time of one denoising step. */
+  stepMs: number;
+  /** UNet calls (two per step for CFG on a batch-1 UNet or with cfgMode 'sequential'). */
+  unetCalls: number;
+  /** Latent previews made, and the mean time of one (x0 estimate → RGB), 0 if none. */
+  previews: number;
+  previewMs: number;
+  /** VAE-decoded previews made, and the mean time of one, 0 if none. */
+  decodedPreviews: number;
+  decodedPreviewMs: number;
+  /** The final VAE decode, including the init image composite / paste-back. */
+  decodeMs: number;
+  /** Infotext, stored request and PNG encoding. */
+  outputMs: number;
 }
 
 export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';

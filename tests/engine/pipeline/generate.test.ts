@@ -3,10 +3,10 @@ import {
   generate,
   generateRequestSchema,
   guidanceScaleEmbedding,
-  lastGenerateTimings,
   parseGenerateRequest,
   resolveRequestSize,
   SCHEDULER_NAMES,
+  type GenerateRequest,
   type PreviewEvent,
   type ProgressEvent,
 } from '../../../src-main/engine/pipeline/index.js';
@@ -97,7 +97,7 @@ describe('generate (fake model)', () => {
     const m = createFakeModel();
     const progress: ProgressEvent[] = [];
     const previews: PreviewEvent[] = [];
-    await generate(m, { ...small, sampler: 'pndm', decodePreviewEvery: 3 }, { onProgress: (e) => progress.push(e), onPreview: (e) => previews.push(e) });
+    const [res] = await generate(m, { ...small, sampler: 'pndm', decodePreviewEvery: 3 }, { onProgress: (e) => progress.push(e), onPreview: (e) => previews.push(e) });
     // PNDM (PLMS) makes N + 1 model calls; progress counts model calls.
     expect(progress.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(progress.every((p) => p.totalSteps === 7 && p.elapsedMs >= 0 && p.etaMs >= 0)).toBe(true);
@@ -109,8 +109,8 @@ describe('generate (fake model)', () => {
     const decoded = previews.filter((p) => p.kind === 'decoded');
     expect(decoded.map((p) => p.step)).toEqual([3, 6]);
     expect(decoded[0]).toMatchObject({ width: 64, height: 64 });
-    const t = lastGenerateTimings()!;
-    expect(t.previews).toBe(7);
+    const t = res!.timings;
+    expect(t).toMatchObject({ steps: 7, unetCalls: 7, previews: 7, decodedPreviews: 2 });
     expect(t.previewMs).toBeLessThan(5);
   });
 
@@ -152,12 +152,14 @@ describe('generate (fake model)', () => {
 
   it('bad inputs give clear errors', async () => {
     const m = createFakeModel();
+    // Requests from IPC or JSON arrive untyped.
+    const untyped = (r: object) => r as GenerateRequest;
     await expect(generate(m, { ...small, width: 500 })).rejects.toThrow(/width must be a multiple of 8 \(got 500; use 496 or 504\)/);
-    await expect(generate(m, { ...small, sampler: 'euler_a' })).rejects.toThrow(/unknown sampler "euler_a"; expected one of: ddpm, ddim/);
+    await expect(generate(m, untyped({ ...small, sampler: 'euler_a' }))).rejects.toThrow(/unknown sampler "euler_a"; expected one of: ddpm, ddim/);
     await expect(generate(m, { ...small, cfgScale: Number.NaN })).rejects.toThrow(/cfgScale must be a finite number/);
     await expect(generate(m, { ...small, seed: '18446744073709551616' })).rejects.toThrow(/seed must be at most 2\^64-1/);
     await expect(generate(m, { ...small, steps: 0 })).rejects.toThrow(/steps must be at least 1/);
-    await expect(generate(m, { ...small, promt: 'typo' })).rejects.toThrow(/unknown field\(s\) "promt"/);
+    await expect(generate(m, untyped({ ...small, promt: 'typo' }))).rejects.toThrow(/unknown field\(s\) "promt"/);
     const init = await makeTestImage(64, 64);
     await expect(generate(m, { ...small, initImage: init, mask: await makeRectMask(32, 32, 0, 0, 8, 8) })).rejects.toMatchObject({
       code: 'bad-mask',

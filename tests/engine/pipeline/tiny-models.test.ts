@@ -4,7 +4,7 @@ import { mkdtemp, cp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModel, type StableDiffusionModel } from '../../../src-main/engine/model/index.js';
-import { generate, lastGenerateTimings, latentToRgba, type PipelineModel } from '../../../src-main/engine/pipeline/index.js';
+import { generate, latentToRgba, type PipelineModel } from '../../../src-main/engine/pipeline/index.js';
 import { readImageMetadata, decodeImage, blurMask, maskFromImage, scaleMask } from '../../../src-main/engine/image/index.js';
 import { repoRoot } from '../../helpers/shared.js';
 import { makeRectMask, makeTestImage, rawRgb } from './helpers.js';
@@ -109,8 +109,8 @@ describe('tiny models: txt2img', () => {
 
   it('latent previews cost far less than a step (measured)', async () => {
     const previews: number[] = [];
-    await generate(models.get('tiny-sd15')!, { ...base, steps: 8, sampler: 'euler' }, { onPreview: (e) => previews.push(e.step) });
-    const t = lastGenerateTimings()!;
+    const [res] = await generate(models.get('tiny-sd15')!, { ...base, steps: 8, sampler: 'euler' }, { onPreview: (e) => previews.push(e.step) });
+    const t = res!.timings;
     expect(previews).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // Report: a latent preview (8×8 here) vs a tiny-model step.
     console.log(`[preview] tiny-sd15 64x64: step ${t.stepMs.toFixed(3)} ms, latent preview ${(t.previewMs * 1000).toFixed(1)} µs (${((100 * t.previewMs) / t.stepMs).toFixed(2)} % of a step)`);
