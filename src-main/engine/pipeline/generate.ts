@@ -4,8 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { TorchGenerator } from '../random/index.js';
 import { createScheduler } from '../schedulers/index.js';
+import type { Scheduler } from '../schedulers/types.js';
 import { encodePrompts, type TextConditioning } from './conditioning.js';
-import { schedulerStep, unetCall, withGuidance, withInpaintBlend, withInpaintConcat, type Guidance } from './denoiser.js';
+import { schedulerStep, unetCall, withGuidance, withInpaintBlend, withInpaintConcat, type Denoiser, type Guidance, type SchedulerStep } from './denoiser.js';
 import { throwIfAborted } from './errors.js';
 import { guidanceScaleEmbedding } from './guidance.js';
 import { prepareInit, type PreparedInit } from './init-image.js';
@@ -15,10 +16,10 @@ import { checkInputs, type GenerationPlan } from './stages/check-inputs.js';
 import { decodeLatents } from './stages/decode.js';
 import { denoise } from './stages/denoise.js';
 import { encodeImages, type EncodedImages } from './stages/encode-images.js';
-import { prepareLatents } from './stages/latents.js';
+import { prepareLatents, type InitialLatents } from './stages/latents.js';
 import { encodeOutput, modelDisplayName } from './stages/output.js';
 import { stepReporter, type PreviewStats } from './stages/step-reports.js';
-import { prepareTimesteps } from './stages/timesteps.js';
+import { prepareTimesteps, type RunTimesteps } from './stages/timesteps.js';
 import type { GenerateHooks, GenerateRequest, GenerateResult, NormalizedRequest, ParsedRequest, PipelineModel } from './types.js';
 
 /**
@@ -120,38 +121,27 @@ function guidanceOf(plan: GenerationPlan, model: PipelineModel, cfgScale: number
 
 /** Stages 5–8 for one image: timesteps and latents, the denoising loop, the VAE decode, the PNG. */
 async function generateImage(ctx: RequestContext, index: number, seed: bigint): Promise<GenerateResult> {
-  const { model, req, plan, hooks, prepared, images } = ctx;
+  const { model, req, plan, hooks, prepared } = ctx;
   const { signal } = hooks;
   const imageStart = performance.now();
 
   // 5. Timesteps and initial latents.
   const generator = new TorchGenerator(seed);
   const scheduler = createScheduler(plan.sampler, model.info.schedulerConfig);
-  const { timesteps, beginIndex } = prepareTimesteps(scheduler, plan, req.steps, req.strength);
-  const runsSteps = timesteps.length > 0;
-  const initial = runsSteps ? prepareLatents(plan, images, scheduler, generator, beginIndex, req.strength, model.info.vaeScalingFactor) : undefined;
+  const run = prepareTimesteps(scheduler, plan, req.steps, req.strength);
+  const steps = run.timesteps.length;
+  const initial = steps > 0 ? prepareLatents(plan, ctx.images, scheduler, generator, run.beginIndex, req.strength, model.info.vaeScalingFactor) : undefined;
   const prepareLatentsMs = performance.now() - imageStart;
 
-  // 6. Denoise: the UNet, wrapped by guidance and inpainting, driven by the scheduler.
-  let unetCalls = 0;
+  let image = prepared?.base; // no step at all (an init image at a very low strength): the init image itself
   const previews: PreviewStats = { previews: 0, previewMs: 0, decodedPreviews: 0, decodedPreviewMs: 0 };
+  let unetCalls = 0;
   let denoiseMs = 0;
   let decodeMs = 0;
-  let image = prepared?.base; // strength so low that no step runs: the init image, pixel for pixel
   if (initial) {
-    const unet = unetCall(model, {
-      latentHeight: plan.latentHeight,
-      latentWidth: plan.latentWidth,
-      sequenceLength: ctx.text.sequenceLength,
-      signal,
-      onCall: () => unetCalls++,
-    });
-    let denoiser = withGuidance(unet, ctx.text, ctx.guidance);
-    if (plan.inpaintUnet) denoiser = withInpaintConcat(denoiser, images.latentMask!, initial.maskedImageLatents!);
-    let step = schedulerStep(scheduler, { generator, eta: req.eta });
-    if (plan.mode === 'inpaint' && !plan.inpaintUnet) {
-      step = withInpaintBlend(step, scheduler, { imageLatents: initial.imageLatents!, noise: initial.noise, latentMask: images.latentMask!, beginIndex, steps: timesteps.length });
-    }
+    // 6. Denoise: the UNet wrapped by guidance and inpainting, driven by the scheduler.
+    const denoiser = denoiserFor(ctx, initial, () => unetCalls++);
+    const step = schedulerStepFor(ctx, scheduler, generator, initial, run);
     const afterStep = stepReporter(
       {
         model,
@@ -163,16 +153,16 @@ async function generateImage(ctx: RequestContext, index: number, seed: bigint): 
         requestStart: ctx.requestStart,
         image: index,
         batchCount: req.batchCount,
-        totalSteps: timesteps.length,
+        totalSteps: steps,
       },
       previews,
     );
-    const denoised = await denoise(initial.latents, { scheduler, timesteps, denoiser, step, signal, afterStep });
+    const denoised = await denoise(initial.latents, { scheduler, timesteps: run.timesteps, denoiser, step, signal, afterStep });
     denoiseMs = denoised.denoiseMs;
 
     // 7. Decode the latents (and composite with the init image).
     const decodeStart = performance.now();
-    image = await decodeLatents(model, plan, denoised.latents, prepared, timesteps.length, signal);
+    image = await decodeLatents(model, plan, denoised.latents, prepared, steps, signal);
     decodeMs = performance.now() - decodeStart;
   }
   throwIfAborted(signal);
@@ -189,9 +179,9 @@ async function generateImage(ctx: RequestContext, index: number, seed: bigint): 
       encodePromptMs: ctx.encodePromptMs,
       prepareImageMs: ctx.prepareImageMs,
       prepareLatentsMs,
-      steps: timesteps.length,
+      steps,
       denoiseMs,
-      stepMs: timesteps.length ? denoiseMs / timesteps.length : 0,
+      stepMs: steps ? denoiseMs / steps : 0,
       unetCalls,
       previews: previews.previews,
       previewMs: previews.previews ? previews.previewMs / previews.previews : 0,
@@ -201,4 +191,31 @@ async function generateImage(ctx: RequestContext, index: number, seed: bigint): 
       outputMs: done - outputStart,
     },
   };
+}
+
+/** The UNet → guidance → (9-channel) inpaint concat chain for one image. */
+function denoiserFor(ctx: RequestContext, initial: InitialLatents, onUnetCall: () => void): Denoiser {
+  const { plan, images } = ctx;
+  const unet = unetCall(ctx.model, {
+    latentHeight: plan.latentHeight,
+    latentWidth: plan.latentWidth,
+    sequenceLength: ctx.text.sequenceLength,
+    signal: ctx.hooks.signal,
+    onCall: onUnetCall,
+  });
+  const guided = withGuidance(unet, ctx.text, ctx.guidance);
+  return plan.inpaintUnet ? withInpaintConcat(guided, images.latentMask!, initial.maskedImageLatents!) : guided;
+}
+
+/** The scheduler step for one image, with the latent blend of inpainting on a 4-channel UNet. */
+function schedulerStepFor(ctx: RequestContext, scheduler: Scheduler, generator: TorchGenerator, initial: InitialLatents, run: RunTimesteps): SchedulerStep {
+  const step = schedulerStep(scheduler, { generator, eta: ctx.req.eta });
+  if (ctx.plan.mode !== 'inpaint' || ctx.plan.inpaintUnet) return step;
+  return withInpaintBlend(step, scheduler, {
+    imageLatents: initial.imageLatents!,
+    noise: initial.noise,
+    latentMask: ctx.images.latentMask!,
+    beginIndex: run.beginIndex,
+    steps: run.timesteps.length,
+  });
 }

@@ -5,6 +5,7 @@ import {
   guidanceScaleEmbedding,
   parseGenerateRequest,
   resolveRequestSize,
+  runGeneration,
   SCHEDULER_NAMES,
   type GenerateRequest,
   type PreviewEvent,
@@ -182,6 +183,69 @@ describe('generate (fake model)', () => {
     expect(generateRequestSchema.safeParse({ seed: '12345678901234567890' }).success).toBe(true);
     expect(generateRequestSchema.safeParse({ seed: 1.5 }).success).toBe(false);
     expect(generateRequestSchema.safeParse({ model: '/m', backend: 'cpu', threads: 2 }).success).toBe(true);
+  });
+});
+
+describe('results, one at a time (fake model)', () => {
+  it('onImage gets each image when it is finished, and the pipeline waits for it before the next one', async () => {
+    const m = createFakeModel();
+    const delivered: { index: number; seed: string; unetCallsThen: number; unetCallsAfterAwait: number }[] = [];
+    const res = await generate(m, { ...small, batchCount: 3, sampler: 'euler' }, {
+      onImage: async (result, index) => {
+        const unetCallsThen = m.calls.unet.length;
+        // Give a pipeline that did not wait every chance to start the next image.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        delivered.push({ index, seed: result.seed, unetCallsThen, unetCallsAfterAwait: m.calls.unet.length });
+      },
+    });
+    expect(delivered).toEqual([
+      { index: 0, seed: '42', unetCallsThen: 6, unetCallsAfterAwait: 6 },
+      { index: 1, seed: '43', unetCallsThen: 12, unetCallsAfterAwait: 12 },
+      { index: 2, seed: '44', unetCallsThen: 18, unetCallsAfterAwait: 18 },
+    ]);
+    expect(res.map((r) => r.seed)).toEqual(['42', '43', '44']);
+  });
+
+  it('cancelled during image 3 of 3: images 1 and 2 were already delivered; the call still rejects', async () => {
+    const m = createFakeModel();
+    const ac = new AbortController();
+    const delivered: Uint8Array[] = [];
+    const err = await generate(m, { ...small, batchCount: 3, sampler: 'euler' }, {
+      signal: ac.signal,
+      onImage: (result) => void delivered.push(result.png),
+      onProgress: (e) => {
+        if (e.image === 2 && e.step === 2) ac.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AbortError', code: 'cancelled' });
+    expect(delivered).toHaveLength(2);
+    const whole = await generate(createFakeModel(), { ...small, batchCount: 2, sampler: 'euler' });
+    delivered.forEach((png, i) => expect(Buffer.from(png).equals(Buffer.from(whole[i]!.png))).toBe(true));
+  });
+
+  it('every result carries its own timings', async () => {
+    const m = createFakeModel({ unetMaxBatch: 1 });
+    const res = await generate(m, { ...small, batchCount: 2, sampler: 'euler', decodePreviewEvery: 2 }, { onPreview: () => undefined });
+    for (const r of res) {
+      expect(r.timings).toMatchObject({ steps: 6, unetCalls: 12, previews: 6, decodedPreviews: 2 });
+      const t = r.timings;
+      for (const v of Object.values(t)) expect(v).toBeGreaterThanOrEqual(0);
+      expect(t.stepMs).toBeCloseTo(t.denoiseMs / 6, 9);
+      // Disjoint parts of one interval (1e-6 ms: float rounding of the sums).
+      expect(t.imageMs).toBeGreaterThanOrEqual(t.prepareLatentsMs + t.denoiseMs + t.decodeMs + t.outputMs - 1e-6);
+      expect(t.totalMs).toBeGreaterThanOrEqual(t.imageMs + t.encodePromptMs - 1e-6);
+    }
+    // The prompt is encoded once per request: both images report that one time.
+    expect(res[1]!.timings.encodePromptMs).toBe(res[0]!.timings.encodePromptMs);
+    expect(res[1]!.timings.totalMs).toBeGreaterThanOrEqual(res[0]!.timings.totalMs + res[1]!.timings.imageMs - 1e-6);
+    expect(res[0]!.timings.prepareImageMs).toBeLessThan(res[0]!.timings.totalMs);
+  });
+
+  it('runGeneration takes an already parsed request and paints the same bytes as generate', async () => {
+    const req = { ...small, sampler: 'euler-ancestral' as const, batchCount: 2 };
+    const a = await generate(createFakeModel(), req);
+    const b = await runGeneration(createFakeModel(), parseGenerateRequest(req));
+    expect(b.map((r) => Buffer.from(r.png).toString('base64'))).toEqual(a.map((r) => Buffer.from(r.png).toString('base64')));
   });
 });
 
