@@ -12,7 +12,7 @@ import { GenerationAbortError, PipelineError, throwIfAborted } from './errors.js
 import { combineGuidance, guidanceScaleEmbedding } from './guidance.js';
 import { latentMask, prepareInit, rgbaToTensor, type PreparedInit } from './init-image.js';
 import { decodedToRgba, latentRgbFactorsFor, latentToRgba } from './preview.js';
-import { parseGenerateRequest, resolveRequestSize, resolveSeed, seedForImage, type NormalizedRequest } from './request.js';
+import { parseGenerateRequest, resolveRequestSize, resolveSeed, seedForImage, type ImageInput, type NormalizedRequest, type ParsedRequest } from './request.js';
 import type { EncodedImageLatent, GenerateHooks, GenerateResult, GenerationMode, PipelineModel, StoredRequest } from './types.js';
 
 /** Timings of one generate() call (also attached to every result as `timings`). */
@@ -31,7 +31,8 @@ export interface GenerateTimings {
 
 const f = Math.fround;
 
-function sha(bytes: Uint8Array): { sha256: string; bytes: number } {
+function sha(image: ImageInput): { sha256: string; bytes: number } {
+  const bytes = image instanceof Uint8Array ? image : image.data;
   return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
 }
 
@@ -139,9 +140,14 @@ function modelDisplayName(model: PipelineModel, req: NormalizedRequest, hooks: G
  * (checked before every UNet call and before the VAE), and with PipelineError otherwise.
  */
 export async function generate(model: PipelineModel, request: unknown, hooks: GenerateHooks = {}): Promise<GenerateResult[]> {
+  return runGeneration(model, parseGenerateRequest(request), hooks);
+}
+
+/** generate() for a request already checked where it entered (the studio host, the CLI): no second validation. */
+export async function runGeneration(model: PipelineModel, request: ParsedRequest, hooks: GenerateHooks = {}): Promise<GenerateResult[]> {
   const t0 = performance.now();
   const info = model.info;
-  const req = resolveRequestSize(parseGenerateRequest(request), info.nativeSize);
+  const req = resolveRequestSize(request, info.nativeSize);
   const { signal } = hooks;
   throwIfAborted(signal);
   const mode = modeOf(req);
@@ -389,7 +395,9 @@ export async function generate(model: PipelineModel, request: unknown, hooks: Ge
       { keyword: INFOTEXT_CHUNK_KEY, text: infotext },
       { keyword: REQUEST_CHUNK_KEY, text: JSON.stringify(stored), international: true },
     ]);
-    results.push({ png, width: finalRgba.width, height: finalRgba.height, seed: seedStr, infotext, request: stored });
+    const result: GenerateResult = { png, width: finalRgba.width, height: finalRgba.height, seed: seedStr, infotext, request: stored };
+    results.push(result);
+    hooks.onImage?.(result, img);
   }
 
   timings.totalMs = performance.now() - t0;

@@ -1,4 +1,4 @@
-export { generate, lastGenerateTimings, type GenerateTimings } from './generate.js';
+export { generate, runGeneration, lastGenerateTimings, type GenerateTimings } from './generate.js';
 export {
   generateRequestSchema,
   parseGenerateRequest,
@@ -9,7 +9,9 @@ export {
   SCHEDULER_NAMES,
   MAX_SEED,
   type GenerateRequest,
+  type ImageInput,
   type NormalizedRequest,
+  type RawPixels,
 } from './request.js';
 export { PipelineError, GenerationAbortError, isAbortError, type PipelineErrorCode } from './errors.js';
 export { combineGuidance, guidanceScaleEmbedding } from './guidance.js';

@@ -69,6 +69,8 @@ export interface GenerateHooks {
   signal?: AbortSignal;
   onProgress?(e: ProgressEvent): void;
   onPreview?(e: PreviewEvent): void;
+  /** Each finished image of the batch (index 0-based), as soon as it is done: a cancel later keeps it. */
+  onImage?(result: GenerateResult, index: number): void;
   /** Infotext "Model" value; default: model.info.name, else the basename of request.model / model.info.dir. */
   modelName?: string;
 }
