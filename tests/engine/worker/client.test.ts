@@ -50,7 +50,10 @@ describe('EngineClient', () => {
     expect(order.filter((o) => o.startsWith('progress'))).toHaveLength(12);
     expect(order.filter((o) => o.startsWith('preview'))).toHaveLength(12);
     expect(order.indexOf('progress:0:1')).toBeLessThan(order.indexOf('result:0'));
-    expect(order.indexOf('preview:1:6')).toBeLessThan(order.indexOf('result:0'));
+    expect(order.indexOf('preview:0:6')).toBeLessThan(order.indexOf('result:0'));
+    // Each image leaves the worker as soon as it is done, not with the whole batch.
+    expect(order.indexOf('result:0')).toBeLessThan(order.indexOf('progress:1:1'));
+    expect(order.indexOf('preview:1:6')).toBeLessThan(order.indexOf('result:1'));
     expect(order.at(-1)).toBe('resolved');
     expect(results[0]!.png).toBeInstanceOf(Uint8Array);
     expect(readImageMetadata(results[0]!.png).infotext?.seed).toBe('77');
