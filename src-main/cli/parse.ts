@@ -1,6 +1,7 @@
 // Argument parsers for commander: each throws InvalidArgumentError with a short reason,
 // which commander turns into one line: "error: option '--steps <n>' argument 'x' is invalid. <reason>".
 import { InvalidArgumentError } from 'commander';
+import { generationLimits, MAX_SEED } from '../shared/generation-limits.js';
 
 export function parseInteger(options: { min?: number; max?: number } = {}): (value: string) => number {
   return (value: string) => {
@@ -25,12 +26,13 @@ export function parseNumber(options: { min?: number; max?: number } = {}): (valu
   };
 }
 
-/** Image sizes: a positive multiple of 8 (the VAE downsamples by 8). */
+/** Image sizes: the request's size limits (a multiple of 8: the VAE downsamples by 8). */
 export function parseImageSize(value: string): number {
-  const n = parseInteger({ min: 8, max: 16384 })(value);
-  if (n % 8 !== 0) {
-    const lo = Math.floor(n / 8) * 8;
-    throw new InvalidArgumentError(`Must be a multiple of 8 (try ${lo} or ${lo + 8}).`);
+  const { min, max, multiple } = generationLimits.size;
+  const n = parseInteger({ min, max })(value);
+  if (n % multiple !== 0) {
+    const lo = Math.floor(n / multiple) * multiple;
+    throw new InvalidArgumentError(`Must be a multiple of ${multiple} (try ${lo} or ${lo + multiple}).`);
   }
   return n;
 }
@@ -44,6 +46,6 @@ export function parseSeed(value: string): string {
   if (text === '-1') return text;
   if (!/^\d+$/.test(text)) throw new InvalidArgumentError('Expected an integer 0..2^64-1 (or -1 for a random seed).');
   const n = BigInt(text);
-  if (n >= 1n << 64n) throw new InvalidArgumentError('Seed out of the 64-bit range (at most 18446744073709551615).');
+  if (n > MAX_SEED) throw new InvalidArgumentError(`Seed out of the 64-bit range (at most ${MAX_SEED}).`);
   return n.toString();
 }

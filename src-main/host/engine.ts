@@ -2,7 +2,7 @@
 // `latent-studio serve`) or an Electron utilityProcess (the desktop app; see src-main/main/engine-process.main.ts).
 // The protocol (requests, events, cancel, worker death, closing safely) is the engine's EngineClient; this file
 // only makes the channels and keeps the studio's wording of the errors.
-import type { GenerateRequest } from '../engine/pipeline/request.js';
+import type { ParsedRequest } from '../shared/generate-request.js';
 import type { GenerateResult, PreviewEvent, ProgressEvent } from '../engine/pipeline/types.js';
 import { EngineClient, engineWorkerLocation, processChannel, spawnEngineThread, type EngineChannel } from '../engine/worker/client.js';
 import { EngineError, type BackendInfo, type ModelRef, type TokenizeResult } from '../engine/worker/protocol.js';
@@ -11,12 +11,14 @@ export interface EngineGenerateOptions {
   signal?: AbortSignal;
   onProgress?(e: ProgressEvent): void;
   onPreview?(e: PreviewEvent): void;
-  onResult?(result: GenerateResult, index: number): void;
+  /** Each finished image, as soon as it is done. */
+  onImage?(result: GenerateResult, index: number): void;
 }
 
 /** What the studio service needs from an engine. EngineClient (engine/worker) fits too. */
 export interface StudioEngine {
-  generate(request: GenerateRequest, options?: EngineGenerateOptions): Promise<GenerateResult[]>;
+  /** `request` was checked where it entered (the host's one parse of the payload). */
+  generate(request: ParsedRequest, options?: EngineGenerateOptions): Promise<GenerateResult[]>;
   listBackends(): Promise<Array<{ name: string; bundled: boolean }>>;
   dispose?(dir?: string): Promise<void>;
   close(): Promise<void>;
@@ -90,7 +92,7 @@ export class ChannelEngineClient implements StudioEngine {
     return this.client.startWorker();
   }
 
-  generate(request: GenerateRequest, options: EngineGenerateOptions = {}): Promise<GenerateResult[]> {
+  generate(request: ParsedRequest, options: EngineGenerateOptions = {}): Promise<GenerateResult[]> {
     return this.client.generate(request, options);
   }
 

@@ -1,12 +1,13 @@
 // The studio service: host-agnostic (no Electron), shared by the Electron main process and the browser host.
 // Owns one engine (worker) and a job queue: one job runs at a time, the others wait in order. Every request
-// handler is a plain function (payload: unknown) => Promise<Result>, validated with the contract's zod schemas
-// (and the engine's generateRequestSchema for jobs). Events go to connected clients; live previews are gated
+// handler is a plain function (payload: unknown) => Promise<Result>, validated once with the contract's zod schemas
+// (for jobs: the one generation request schema), then passed on typed. Events go to connected clients; live previews are gated
 // per client: at most one frame in flight, newer frames replace an unsent one (stale frames are dropped), and
 // the transport acks each frame once delivered.
 import path from 'node:path';
-import { generateRequestSchema, resolveRequestSize, type NormalizedRequest } from '../engine/pipeline/request.js';
+import { resolveRequestSize, type NormalizedRequest } from '../engine/pipeline/request.js';
 import type { GenerateResult, PreviewEvent } from '../engine/pipeline/types.js';
+import { summarizePrompt } from '../shared/generate-request.js';
 import {
   describeIssues,
   err,
@@ -22,7 +23,9 @@ import {
   type JobSummary,
   type ModelEntry,
   type ModelInspection,
+  type ParsedGeneratePayload,
   type QueueState,
+  type ResultImage,
   type ResponseOf,
   type Result,
   type Settings,
@@ -348,23 +351,13 @@ export class StudioService {
   }
 
   private async generate(payload: unknown): Promise<GenerateAccepted> {
-    const outer = this.validate('generate', payload) as Record<string, unknown> & { model: string };
-    const { id: modelId, dir } = await resolveModelDir(outer.model, this.roots());
+    // The one check of the request (the engine worker trusts it); the settings fill what the payload leaves out.
+    const parsed = this.validate('generate', this.withSettingsDefaults(payload)) as ParsedGeneratePayload;
+    const { id: modelId, dir } = await resolveModelDir(parsed.model, this.roots());
     const inspection = await inspectModelDir(modelId, dir); // bad model → ok:false now, not a failed job later
-    const s = this.settings.value;
-    const raw: Record<string, unknown> = { ...(payload as Record<string, unknown>), model: dir };
-    if (raw.backend === undefined) raw.backend = s.backend;
-    if (raw.threads === undefined && s.threads > 0) raw.threads = s.threads;
-    if (raw.previewEvery === undefined) raw.previewEvery = s.previewEvery;
-    if (raw.decodePreviewEvery === undefined) raw.decodePreviewEvery = s.decodePreviewEvery;
-    const parsed = generateRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const details = describeIssues(parsed.error.issues as never);
-      throw new HostError('invalid-payload', `Invalid generation request: ${details.join('; ')}`, { details });
-    }
     if (this.closed) throw new HostError('engine-unavailable', 'The studio is shutting down.');
-    // No size given → the model's native size, as the engine would pick it.
-    const request = resolveRequestSize(parsed.data, inspection.defaultSize?.width);
+    // The size, settled once: none given → the model's native size, as the engine would pick it.
+    const request = resolveRequestSize({ ...parsed, model: dir }, inspection.defaultSize?.width);
     const jobId = `job-${this.nextJob++}`;
     const job: Job = {
       id: jobId,
@@ -375,7 +368,7 @@ export class StudioService {
         jobId,
         state: 'queued',
         model: modelId,
-        prompt: request.prompt,
+        prompt: summarizePrompt(request.prompt),
         width: request.width,
         height: request.height,
         steps: request.steps,
@@ -389,6 +382,17 @@ export class StudioService {
     this.emit('queue', this.queueState());
     queueMicrotask(() => this.pump());
     return { jobId, position };
+  }
+
+  /** The payload with the settings' backend, threads and preview rates where it gives none. */
+  private withSettingsDefaults(payload: unknown): unknown {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
+    const s = this.settings.value;
+    const defaults: Record<string, unknown> = { backend: s.backend, previewEvery: s.previewEvery, decodePreviewEvery: s.decodePreviewEvery };
+    if (s.threads > 0) defaults.threads = s.threads;
+    const out: Record<string, unknown> = { ...payload };
+    for (const [key, value] of Object.entries(defaults)) if (out[key] === undefined) out[key] = value;
+    return out;
   }
 
   private cancel(payload: unknown): CancelResult {
@@ -445,25 +449,39 @@ export class StudioService {
 
   private async runJob(job: Job): Promise<void> {
     const started = performance.now();
-    try {
-      const results = await this.options.engine.generate(job.request, {
-        signal: job.controller.signal,
-        onProgress: (e) => {
-          if (!job.cancelled) this.emit('progress', { jobId: job.id, image: e.image, step: e.step, totalSteps: e.totalSteps, elapsedMs: e.elapsedMs, etaMs: e.etaMs });
-        },
-        onPreview: (e: PreviewEvent) => {
-          if (job.cancelled) return;
-          const frame: PreviewPayload = { jobId: job.id, image: e.image, step: e.step, kind: e.kind, width: e.width, height: e.height, rgba: e.rgba };
-          for (const c of this.clients) c.preview(frame);
-        },
+    // Each image is saved to the gallery (fsync'ed) and sent as soon as the engine finishes it, in batch order:
+    // a crash, a cancel or an error later loses none of them.
+    const images: ResultImage[] = [];
+    let delivering: Promise<void> = Promise.resolve();
+    const deliver = (result: GenerateResult, index: number): void => {
+      delivering = delivering.then(async () => {
+        const [saved] = await this.gallery.saveResults([result.png]);
+        const image: ResultImage = { ...toResultImage(result), ...saved };
+        images.push(image);
+        this.emit('image', { jobId: job.id, index, image });
       });
+    };
+    try {
+      try {
+        await this.options.engine.generate(job.request, {
+          signal: job.controller.signal,
+          onProgress: (e) => {
+            if (!job.cancelled) this.emit('progress', { jobId: job.id, image: e.image, step: e.step, totalSteps: e.totalSteps, elapsedMs: e.elapsedMs, etaMs: e.etaMs });
+          },
+          onPreview: (e: PreviewEvent) => {
+            if (job.cancelled) return;
+            const frame: PreviewPayload = { jobId: job.id, image: e.image, step: e.step, kind: e.kind, width: e.width, height: e.height, rgba: e.rgba };
+            for (const c of this.clients) c.preview(frame);
+          },
+          onImage: deliver,
+        });
+      } finally {
+        await delivering;
+      }
       for (const c of this.clients) c.dropPending(job.id);
       if (job.cancelled) {
         this.emit('jobCancelled', { jobId: job.id });
       } else {
-        // Saved to the gallery (fsync'ed) before anyone hears of it: a crash after this loses nothing.
-        const saved = await this.gallery.saveResults(results.map((r) => r.png));
-        const images = results.map((r, i) => ({ ...toResultImage(r), ...saved[i] }));
         this.emit('result', { jobId: job.id, images, elapsedMs: Math.round(performance.now() - started) });
       }
     } catch (error) {
@@ -566,6 +584,6 @@ export class StudioService {
   }
 }
 
-function toResultImage(r: GenerateResult): StudioEvents['result']['images'][number] {
+function toResultImage(r: GenerateResult): ResultImage {
   return { png: r.png, width: r.width, height: r.height, seed: String(r.seed), infotext: r.infotext };
 }

@@ -5,12 +5,10 @@
 // Calls:   api.invoke(channel, payload) → Promise<Result<response>>  (never rejects for host-side errors)
 // Events:  api.on(event, callback) → unsubscribe
 //
-// Payloads coming from a renderer are untrusted: the host validates every one of them (requestSchemas below,
-// plus the engine's generateRequestSchema for `generate`) before use.
+// Payloads coming from a renderer are untrusted: the host validates every one of them once, with
+// requestSchemas below (for `generate`: the one generation request schema, ./generate-request.ts), before use.
 import { z } from 'zod';
-// Type-only: the generation request is the engine's (one zod schema shared by CLI and studio). The renderer
-// bundles nothing from the engine.
-import type { GenerateRequest } from '../engine/pipeline/request.js';
+import { checkInputsTogether, generateRequestFields, type ParsedRequest } from './generate-request.js';
 
 export { CHANNELS, EVENTS, isChannel, isEventName } from './names.js';
 // Gallery, history and autosave (src-main/shared/gallery.ts).
@@ -78,14 +76,16 @@ export function err(code: StudioError['code'], message: string, extra: { file?: 
 export type JobId = string;
 
 /**
- * A generation job. `model` is a model id from listModels (or, for now, an absolute model folder).
- * backend/threads default to the settings. Every other field is the engine's GenerateRequest
- * (prompt, negativePrompt, sampler, steps, cfgScale, seed, width, height, batchCount, initImage (encoded
- * PNG/JPEG bytes), strength, mask (encoded image bytes), maskBlur, inpaintOnlyMasked, inpaintPadding,
- * eta, previewEvery, decodePreviewEvery, initImageFit).
- * Seeds: prefer a decimal string for values above 2^53 (bigint also accepted by Electron IPC and the wire).
+ * A generation job: the generation request (./generate-request.ts: prompt, negativePrompt, seed, batchCount;
+ * sampler, steps, cfgScale, eta, cfgMode; width, height, initImage, strength, mask, maskBlur, inpaintOnlyMasked,
+ * inpaintPadding, initImageFit; backend, threads; previewEvery, decodePreviewEvery) with `model` a model id from
+ * listModels (or an absolute model folder). backend, threads and the preview rates default to the settings.
+ * initImage and mask are image file bytes or raw pixels ({ width, height, data }: the canvas sends its mask raster
+ * as is, one byte a pixel). Seeds: prefer a decimal string above 2^53 (bigint also passes Electron IPC and the wire).
  */
-export type GeneratePayload = Omit<GenerateRequest, 'model'> & { model: string };
+export type GeneratePayload = z.input<typeof generatePayloadSchema>;
+/** The payload as the host checked it (defaults filled in). */
+export type ParsedGeneratePayload = ParsedRequest & { model: string };
 
 export interface GenerateAccepted {
   jobId: JobId;
@@ -106,11 +106,13 @@ export interface CancelResult {
 
 export type JobState = 'queued' | 'running';
 
+/** What queue events say of a job: a summary, never the request (prompts and images can be megabytes). */
 export interface JobSummary {
   jobId: JobId;
   state: JobState;
   /** Model id as given. */
   model: string;
+  /** The prompt's beginning (generationLimits.summaryPromptLength characters at most, '…' where cut). */
   prompt: string;
   width: number;
   height: number;
@@ -306,7 +308,9 @@ export interface StudioEvents extends GalleryEvents, ModelManagerEvents {
    * delivering it; frames produced meanwhile are dropped except the latest. Never buffered past the job's end.
    */
   preview: { jobId: JobId; image: number; step: number; kind: 'latent' | 'decoded'; width: number; height: number; rgba: Uint8Array };
-  /** The job finished: every image of the batch. */
+  /** One image of the batch, saved and sent as soon as it is done (before the next one starts); a job cancelled or failed later keeps it. */
+  image: { jobId: JobId; index: number; image: ResultImage };
+  /** The job finished: every image of the batch (each was sent as an `image` event already). */
   result: { jobId: JobId; images: ResultImage[]; elapsedMs: number };
   jobError: { jobId: JobId; error: StudioError };
   jobCancelled: { jobId: JobId };
@@ -364,12 +368,12 @@ export const settingsShape = {
 export const settingsSchema = z.strictObject(settingsShape);
 export const settingsPatchSchema = z.strictObject(settingsShape).partial();
 
-/**
- * Validators for every channel but `generate` (whose fields are checked by the engine's generateRequestSchema
- * after the host resolves `model`; here only its outer shape).
- */
+/** `generate`: the generation request with a model id; the host checks it once, then passes it on typed. */
+export const generatePayloadSchema = z.strictObject({ ...generateRequestFields, model: modelRef }).superRefine(checkInputsTogether);
+
+/** Validators for every channel. */
 export const requestSchemas = {
-  generate: z.looseObject({ model: modelRef }),
+  generate: generatePayloadSchema,
   cancel: z.union(
     [z.strictObject({ jobId: z.string().min(1) }), z.strictObject({ scope: z.enum(['queued', 'all']) })],
     { error: "cancel needs { jobId } or { scope: 'queued' | 'all' }" },

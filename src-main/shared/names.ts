@@ -44,6 +44,7 @@ export const EVENTS = [
   'jobStarted',
   'progress',
   'preview',
+  'image',
   'result',
   'jobError',
   'jobCancelled',

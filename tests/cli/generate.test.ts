@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +228,41 @@ describe('latent-studio generate: cancelling', () => {
     expect(r.stderr).toContain('cancelled');
     expect(r.stdout).toBe('');
     expect(listFiles(dir)).toEqual([]);
+  });
+
+  it('SIGINT during a batch keeps every image written before it', async () => {
+    const dir = tempDir();
+    const first = path.join(dir, 'b-1.png');
+    let child: ChildProcess | undefined;
+    let sent = false;
+    // SIGINT as soon as the first image is on disk (the batch of 1000 is far from done then).
+    const interruptOnceWritten = (): void => {
+      if (!sent && child && existsSync(first)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    };
+    const watcher = watch(dir, interruptOnceWritten);
+    try {
+      const r = await runCli(['generate', '-m', model('tiny-sd15'), '-p', 'x', '--seed', '7', ...SMALL, '--sampler', 'euler', '--batch', '1000', '-o', 'b.png'], {
+        cwd: dir,
+        onStderr: (_soFar, c) => {
+          child = c;
+          interruptOnceWritten();
+        },
+      });
+      expect(sent).toBe(true);
+      expect(r.code).toBe(130);
+      const files = listFiles(dir);
+      expect(files.length).toBeGreaterThanOrEqual(1);
+      expect(files.length).toBeLessThan(1000);
+      expect(files.every((f) => /^b-\d+\.png$/.test(f))).toBe(true);
+      expect(r.stdout.trim().split('\n').sort()).toEqual(files);
+      expect(r.stderr).toMatch(/cancelled \(\d+ finished images? (was|were) saved\)/);
+      expect(readImageMetadata(readFileSync(first)).infotext?.seed).toBe('7');
+    } finally {
+      watcher.close();
+    }
   });
 
   it('SIGTERM mid-run: exit 143, no output file', async () => {

@@ -37,7 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { openModel } from '../../src-main/engine/model/index.js';
-import { generate, type GenerateRequest, type PipelineModel } from '../../src-main/engine/pipeline/index.js';
+import { generate, parseGenerateRequest, type GenerateRequest, type PipelineModel } from '../../src-main/engine/pipeline/index.js';
 import { EngineClient } from '../../src-main/engine/worker/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -149,7 +149,7 @@ async function measure(t: Target): Promise<Record<string, unknown>> {
     const loadLoop = monitorEventLoopDelay({ resolution: 1 });
     loadLoop.enable();
     const w0 = performance.now();
-    await client.generate(warmup(t), { model: modelRef });
+    await client.generate(parseGenerateRequest(warmup(t)), { model: modelRef });
     out.client_load_and_warmup_ms = round(performance.now() - w0, 1);
     loadLoop.disable();
     out.event_loop_max_delay_during_load_ms = round(loadLoop.max / 1e6, 2);
@@ -159,7 +159,7 @@ async function measure(t: Target): Promise<Record<string, unknown>> {
     const walls: number[] = [];
     for (let i = 0; i < repeats; i++) {
       const c0 = performance.now();
-      await client.generate(request(t, t.steps, 1), { model: modelRef, onPreview: () => previews++, onProgress: () => undefined });
+      await client.generate(parseGenerateRequest(request(t, t.steps, 1)), { model: modelRef, onPreview: () => previews++, onProgress: () => undefined });
       walls.push(performance.now() - c0);
     }
     loop.disable();

@@ -2,14 +2,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineClient, type ModelRef } from '../../engine/worker/index.js';
-import {
-  GenerationAbortError,
-  generateRequestSchema,
-  type GenerateRequest,
-  type GenerateResult,
-  type ParsedRequest,
-  type PreviewEvent,
-} from '../../engine/pipeline/index.js';
+import { GenerationAbortError, type GenerateResult, type PreviewEvent } from '../../engine/pipeline/index.js';
+import { safeParseGenerateRequest, type ParsedRequest } from '../../shared/generate-request.js';
 import { CliError, ExitCode, describeError, usageError } from '../errors.js';
 import { encodeRgbaPng, readImageFile, type ImageFile } from '../images.js';
 import { modelDirOrDefault } from '../model-arg.js';
@@ -71,16 +65,17 @@ const FLAG_OF_FIELD: Record<string, string> = {
   cfgMode: '--low-memory',
 };
 
-interface ZodIssueLike {
-  path: PropertyKey[];
+interface IssueLike {
+  /** The request field (dotted path), '' for the request as a whole. */
+  field: string;
   message: string;
 }
 
 /** The first schema issue as one line that names the flag. */
-export function formatSchemaIssues(issues: readonly ZodIssueLike[]): string {
+export function formatSchemaIssues(issues: readonly IssueLike[]): string {
   const issue = issues[0];
   if (!issue) return 'invalid request';
-  const field = String(issue.path[0] ?? '');
+  const field = issue.field.split('.')[0] ?? '';
   const flag = FLAG_OF_FIELD[field] ?? (field || 'request');
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   return `${flag}: ${issue.message}${more}`;
@@ -102,7 +97,8 @@ function outputSize(options: GenerateOptions, init: ImageFile | undefined): { wi
   return { width: round8(init.width), height: round8(init.height) };
 }
 
-async function prepareRequest(options: GenerateOptions): Promise<{ request: GenerateRequest; normalized: ParsedRequest }> {
+/** The flags as one generation request, checked once here: the engine worker runs it as it is. */
+async function prepareRequest(options: GenerateOptions): Promise<ParsedRequest & { model: string }> {
   const modelDir = await modelDirOrDefault(options.model);
   if (options.prompt === undefined) throw usageError('--prompt TEXT is required');
   if (options.mask !== undefined && options.init === undefined) throw usageError('--mask needs --init (the image to inpaint)');
@@ -152,16 +148,15 @@ async function prepareRequest(options: GenerateOptions): Promise<{ request: Gene
   };
   for (const key of Object.keys(raw)) if (raw[key] === undefined) delete raw[key];
 
-  const parsed = generateRequestSchema.safeParse(raw);
-  if (!parsed.success) throw usageError(formatSchemaIssues(parsed.error.issues));
-  // The worker validates again and fills in the defaults itself.
-  return { request: raw as GenerateRequest, normalized: parsed.data };
+  const checked = safeParseGenerateRequest(raw);
+  if (!checked.ok) throw usageError(formatSchemaIssues(checked.issues));
+  return { ...checked.request, model: modelDir };
 }
 
 export async function runGenerate(options: GenerateOptions): Promise<number> {
-  const { request, normalized } = await prepareRequest(options);
-  const modelDir = request.model!;
-  const batchCount = normalized.batchCount;
+  const request = await prepareRequest(options);
+  const modelDir = request.model;
+  const batchCount = request.batchCount;
   const pattern = options.out ?? DEFAULT_OUT_PATTERN;
   const progress = createProgressReporter({ quiet: options.quiet === true });
   const controller = new AbortController();
@@ -237,7 +232,7 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
         progress.update({ image: e.image + 1, images: batchCount, step: e.step, totalSteps: e.totalSteps, elapsedMs: e.elapsedMs, etaMs: e.etaMs });
       },
       ...(options.previewDir !== undefined ? { onPreview: savePreview } : {}),
-      onResult: saveResult,
+      onImage: saveResult,
     });
     progress.stop();
     await writeChain;

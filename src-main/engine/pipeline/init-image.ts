@@ -14,11 +14,13 @@ import {
   maskFromImage,
   scaleMask,
   type CropRegion,
+  type DecodedImage,
   type GrayImage,
   type RgbaImage,
 } from '../image/index.js';
 import { PipelineError } from './errors.js';
-import type { NormalizedRequest } from './types.js';
+import { isRawPixels } from '../../shared/generate-request.js';
+import type { ImageInput, NormalizedRequest } from './types.js';
 
 export interface PreparedInit {
   /** The image the model sees, width × height (opaque RGBA). */
@@ -31,13 +33,21 @@ export interface PreparedInit {
   finish(generated: Uint8Array): Promise<RgbaImage>;
 }
 
-async function decode(bytes: Uint8Array, what: string) {
+/** An image file is decoded; raw RGBA pixels (the studio's canvas) are used as they are. */
+async function decode(image: ImageInput, what: string): Promise<DecodedImage> {
+  if (isRawPixels(image)) return { width: image.width, height: image.height, data: image.data, hasAlpha: true, format: 'raw' };
   try {
-    return await decodeImage(bytes, what);
+    return await decodeImage(image, what);
   } catch (err) {
     if (err instanceof ImageError) throw new PipelineError(what === 'mask' ? 'bad-mask' : 'bad-image', err.message, { cause: err });
     throw err;
   }
+}
+
+/** The mask as one byte a pixel (255 = repaint): a one-channel raster as it is, an image by maskFromImage's rules. */
+async function maskOf(mask: ImageInput): Promise<GrayImage> {
+  if (isRawPixels(mask) && mask.data.length === mask.width * mask.height) return mask;
+  return maskFromImage(await decode(mask, 'mask'));
 }
 
 /**
@@ -61,14 +71,14 @@ export async function prepareInit(req: NormalizedRequest): Promise<PreparedInit 
     return { image, base: image, finish: async (g) => ({ width, height, data: g }) };
   }
 
-  const maskImg = await decode(req.mask, 'mask');
+  const maskImg = await maskOf(req.mask);
   if (maskImg.width !== init.width || maskImg.height !== init.height) {
     throw new PipelineError(
       'bad-mask',
       `The mask is ${maskImg.width}x${maskImg.height} but the init image is ${init.width}x${init.height}: they must be the same size.`,
     );
   }
-  const feathered = blurMask(maskFromImage(maskImg), req.maskBlur);
+  const feathered = blurMask(maskImg, req.maskBlur);
 
   if (!req.inpaintOnlyMasked) {
     const image = await fitImage(init, width, height, req.initImageFit);

@@ -2,10 +2,10 @@
 // pass a wrapper (e.g. the real model with a substituted predictNoise): this is the denoiser seam.
 import type { PromptTokenizer } from '../prompt/index.js';
 import type { SchedulerConfig } from '../schedulers/types.js';
-import type { GenerateRequest, NormalizedRequest, ParsedRequest } from './request.js';
+import type { GenerateRequest, ImageInput, NormalizedRequest, ParsedRequest } from './request.js';
 
 // The request types, for the pipeline's own modules: request.js is imported here only.
-export type { GenerateRequest, NormalizedRequest, ParsedRequest };
+export type { GenerateRequest, ImageInput, NormalizedRequest, ParsedRequest };
 
 type MaybePromise<T> = T | Promise<T>;
 

@@ -11,38 +11,27 @@ import { LMSDiscreteScheduler } from './lms.js';
 import { PNDMScheduler } from './pndm.js';
 import type { Scheduler, SchedulerConfig, SchedulerName } from './types.js';
 import { UniPCMultistepScheduler } from './unipc.js';
+import { SAMPLER_NAMES } from '../../shared/generation-limits.js';
 
 export type { NoiseSource, Scheduler, SchedulerConfig, SchedulerName, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
 
 type SchedulerFactory = (config?: SchedulerConfig) => Scheduler;
 
 /** Every scheduler name of the contract, in UI order. */
-export const schedulerNames = Object.freeze([
-  'ddpm',
-  'ddim',
-  'pndm',
-  'lms',
-  'euler',
-  'euler-ancestral',
-  'heun',
-  'dpmpp-2m',
-  'unipc',
-  'lcm',
-] as const satisfies readonly SchedulerName[]);
+export const schedulerNames = SAMPLER_NAMES;
 
-/** The implemented schedulers. Not every name of `schedulerNames` may be registered yet. */
-const registry: Partial<Record<SchedulerName, SchedulerFactory>> = {
+/** One factory per sampler name of the contract: a name added there does not compile until it is built here. */
+const registry: Record<SchedulerName, SchedulerFactory> = {
   ddpm: (c) => new DDPMScheduler(c),
   ddim: (c) => new DDIMScheduler(c),
   pndm: (c) => new PNDMScheduler(c),
+  lms: (c) => new LMSDiscreteScheduler(c),
   euler: (c) => new EulerDiscreteScheduler(c),
   'euler-ancestral': (c) => new EulerAncestralDiscreteScheduler(c),
-  lcm: (c) => new LCMScheduler(c),
-  // helper 2: register heun/lms/dpmpp-2m/unipc here (import the classes at the top of this file).
   heun: (c) => new HeunDiscreteScheduler(c),
-  lms: (c) => new LMSDiscreteScheduler(c),
   'dpmpp-2m': (c) => new DPMSolverMultistepScheduler(c),
   unipc: (c) => new UniPCMultistepScheduler(c),
+  lcm: (c) => new LCMScheduler(c),
 };
 
 /** True for the 10 scheduler names of the contract. */

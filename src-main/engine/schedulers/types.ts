@@ -2,22 +2,15 @@
 // Samples are flat float32 arrays in NCHW order; a scheduler never needs the shape,
 // because torch's randn stream depends only on the number of elements drawn.
 
+import type { SamplerName } from '../../shared/generation-limits.js';
+
 /** Anything that draws standard normal float32 values the way torch.randn does (TorchGenerator). */
 export interface NoiseSource {
   randn(shape: readonly number[]): Float32Array;
 }
 
-export type SchedulerName =
-  | 'ddpm'
-  | 'ddim'
-  | 'pndm'
-  | 'lms'
-  | 'euler'
-  | 'euler-ancestral'
-  | 'heun'
-  | 'dpmpp-2m'
-  | 'unipc'
-  | 'lcm';
+/** The sampler names of the request contract (src-main/shared/generation-limits.ts). */
+export type SchedulerName = SamplerName;
 
 /** A model's scheduler/scheduler_config.json, keys as they are (snake_case). */
 export type SchedulerConfig = Record<string, unknown>;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { GenerateRequest, GenerateResult, PreviewEvent, ProgressEvent } from '../pipeline/index.js';
+import type { GenerateResult, ParsedRequest, PreviewEvent, ProgressEvent } from '../pipeline/index.js';
 import type { ModelInspection } from '../model/index.js';
 import { EngineError, type BackendInfo, type EngineEvent, type EngineRequest, type ModelRef, type TokenizeResult } from './protocol.js';
 
@@ -89,7 +89,7 @@ export interface ClientGenerateOptions {
   onProgress?(e: ProgressEvent): void;
   onPreview?(e: PreviewEvent): void;
   /** Each finished image, as soon as it is done (before the promise resolves). */
-  onResult?(result: GenerateResult, index: number): void;
+  onImage?(result: GenerateResult, index: number): void;
 }
 
 interface Pending {
@@ -337,11 +337,13 @@ export class EngineClient {
   }
 
   /**
-   * Runs a generation in the worker. Progress and preview events arrive before the promise resolves;
-   * the PNGs and preview pixels are transferred, not copied (thread mode). Cancel with `signal`
-   * (rejects with name 'AbortError', code 'cancelled').
+   * Runs a generation in the worker. `request` is checked once where it enters: parseGenerateRequest (or the
+   * host's / CLI's check) makes a ParsedRequest, and the worker trusts it. Progress and preview events and each
+   * finished image (onImage) arrive before the promise resolves; the PNGs and preview pixels are transferred,
+   * not copied (thread mode). Cancel with `signal` (rejects with name 'AbortError', code 'cancelled'; images
+   * already given to onImage stay delivered).
    */
-  async generate(request: GenerateRequest, options: ClientGenerateOptions = {}): Promise<GenerateResult[]> {
+  async generate(request: ParsedRequest, options: ClientGenerateOptions = {}): Promise<GenerateResult[]> {
     const results: GenerateResult[] = [];
     const model = toRef(options.model) ?? (request.model === undefined ? toRef(this.options.model) : undefined);
     if (options.signal?.aborted) {
@@ -354,7 +356,7 @@ export class EngineClient {
         else if (e.type === 'preview') options.onPreview?.(e.event);
         else if (e.type === 'result') {
           results[e.index] = e.result;
-          options.onResult?.(e.result, e.index);
+          options.onImage?.(e.result, e.index);
         }
       },
       options.signal,

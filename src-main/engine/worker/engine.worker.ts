@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { inspectModel, openModel } from '../model/index.js';
 import { listSupportedBackends } from '../onnx/index.js';
-import { generate, type GenerateResult } from '../pipeline/index.js';
+import { runGeneration } from '../pipeline/index.js';
 import { countTokens, tokenizePrompt } from '../prompt/index.js';
 import { getEnginePort } from './port.js';
 import { serializeError, type EngineEvent, type EngineRequest, type ModelRef, type TokenizeResult } from './protocol.js';
@@ -55,30 +55,27 @@ function ownBuffer(a: Uint8Array): Uint8Array {
 }
 
 async function runGenerate(msg: Extract<EngineRequest, { type: 'generate' }>, controller: AbortController): Promise<void> {
-  const req = msg.request as Record<string, unknown>;
+  const req = msg.request;
   const ref: ModelRef | undefined =
     msg.model ??
-    (typeof req['model'] === 'string'
-      ? {
-          dir: req['model'],
-          ...(typeof req['backend'] === 'string' ? { backend: req['backend'] } : {}),
-          ...(typeof req['threads'] === 'number' ? { threads: req['threads'] } : {}),
-        }
+    (req.model !== undefined
+      ? { dir: req.model, ...(req.backend !== undefined ? { backend: req.backend } : {}), ...(req.threads !== undefined ? { threads: req.threads } : {}) }
       : undefined);
   if (!ref) throw Object.assign(new Error('No model given: set request.model (a model folder).'), { name: 'EngineError', code: 'no-model' });
   if (controller.signal.aborted) throw Object.assign(new Error('Generation cancelled.'), { name: 'AbortError', code: 'cancelled' });
   const model = await getModel(ref);
-  const results: GenerateResult[] = await generate(model, msg.request, {
+  await runGeneration(model, req, {
     signal: controller.signal,
     onProgress: (event) => send({ id: msg.id, type: 'progress', event }),
     onPreview: (event) => {
       const rgba = ownBuffer(event.rgba);
       send({ id: msg.id, type: 'preview', event: { ...event, rgba } }, [rgba.buffer as ArrayBuffer]);
     },
-  });
-  results.forEach((result, index) => {
-    const png = ownBuffer(result.png);
-    send({ id: msg.id, type: 'result', index, result: { ...result, png } }, [png.buffer as ArrayBuffer]);
+    // Each image leaves as soon as it is done: a cancel (or a crash) later keeps it.
+    onImage: (result, index) => {
+      const png = ownBuffer(result.png);
+      send({ id: msg.id, type: 'result', index, result: { ...result, png } }, [png.buffer as ArrayBuffer]);
+    },
   });
 }
 

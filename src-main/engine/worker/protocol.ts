@@ -1,5 +1,5 @@
 // The engine worker's message protocol (carried by worker_threads or, in the studio, Electron IPC).
-import type { GenerateRequest, GenerateResult, PreviewEvent, ProgressEvent } from '../pipeline/index.js';
+import type { GenerateResult, ParsedRequest, PreviewEvent, ProgressEvent } from '../pipeline/index.js';
 
 /** A model folder and how to run it. Sessions are cached in the worker by (dir, backend, threads). */
 export interface ModelRef {
@@ -11,7 +11,8 @@ export interface ModelRef {
 }
 
 export type EngineRequest =
-  | { id: number; type: 'generate'; request: GenerateRequest; model?: ModelRef }
+  /** A request checked where it entered (parseGenerateRequest, or the studio host's and the CLI's check): the worker does not check it again. */
+  | { id: number; type: 'generate'; request: ParsedRequest; model?: ModelRef }
   /** Cancels the request with this id (a generate); answered on that request (error 'cancelled'), then 'done' on this one. */
   | { id: number; type: 'cancel'; target: number }
   | { id: number; type: 'inspectModel'; dir: string }
@@ -43,7 +44,7 @@ export type { BackendInfo } from '../onnx/index.js';
 export type EngineEvent =
   | { id: number; type: 'progress'; event: ProgressEvent }
   | { id: number; type: 'preview'; event: PreviewEvent }
-  /** One finished image of a generate (index in the batch), before 'done'. */
+  /** One finished image of a generate (index in the batch), sent as soon as it is done. */
   | { id: number; type: 'result'; index: number; result: GenerateResult }
   | { id: number; type: 'error'; error: SerializedError }
   /** The last event of every request that succeeded. `value` is the answer of non-generate requests. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { generationLimits } from '../../../src-main/shared/generate-request.js';
 import {
   generate,
   generateRequestSchema,
@@ -172,6 +173,25 @@ describe('generate (fake model)', () => {
     expect(m.calls.unet).toHaveLength(0);
   });
 
+  it('prompts have a generous but finite length', async () => {
+    const m = createFakeModel();
+    const limit = generationLimits.promptLength.max;
+    expect(generateRequestSchema.safeParse({ prompt: 'x'.repeat(limit) }).success).toBe(true);
+    await expect(generate(m, { ...small, prompt: 'x'.repeat(limit + 1) })).rejects.toThrow(new RegExp(`prompt: prompt is too long \\(${limit} characters at most\\)`));
+    await expect(generate(m, { ...small, negativePrompt: 'x'.repeat(2_000_000) })).rejects.toMatchObject({ code: 'invalid-request' });
+  });
+
+  it('onImage: each image of a batch is handed over as soon as it is done', async () => {
+    const m = createFakeModel();
+    const seen: string[] = [];
+    const results = await generate(m, { ...small, sampler: 'euler', steps: 2, batchCount: 3 }, {
+      onProgress: (e) => seen.push(`step:${e.image}:${e.step}`),
+      onImage: (r, i) => void seen.push(`image:${i}:${r.seed}`),
+    });
+    expect(seen).toEqual(['step:0:1', 'step:0:2', 'image:0:42', 'step:1:1', 'step:1:2', 'image:1:43', 'step:2:1', 'step:2:2', 'image:2:44']);
+    expect(results.map((r) => r.seed)).toEqual(['42', '43', '44']);
+  });
+
   it('schema: defaults, seed forms', () => {
     const r = parseGenerateRequest({});
     expect(r).toMatchObject({ prompt: '', steps: 20, cfgScale: 7, batchCount: 1, strength: 0.75, maskBlur: 4, initImageFit: 'crop' });
@@ -301,6 +321,27 @@ describe('img2img and inpainting (fake model)', () => {
       expect(res[0]!.infotext).toContain('Mask blur: 2');
     });
   }
+
+  it('raw pixels (the studio canvas: RGBA init, one-byte mask) paint exactly what the same PNG files paint', async () => {
+    const init = await makeTestImage(64, 64, 5);
+    const maskPng = await makeRectMask(64, 64, 8, 8, 48, 40);
+    const rgb = await rawRgb(init);
+    const rgba = new Uint8Array(64 * 64 * 4);
+    for (let i = 0; i < 64 * 64; i++) rgba.set([rgb.data[i * 3]!, rgb.data[i * 3 + 1]!, rgb.data[i * 3 + 2]!, 255], i * 4);
+    const maskGray = (await rawRgb(maskPng)).data.filter((_, i) => i % 3 === 0);
+    const request = { ...small, strength: 0.8, maskBlur: 3, sampler: 'euler' as const };
+    const fromFiles = await generate(createFakeModel(), { ...request, initImage: init, mask: maskPng });
+    const fromPixels = await generate(createFakeModel(), {
+      ...request,
+      initImage: { width: 64, height: 64, data: rgba },
+      mask: { width: 64, height: 64, data: maskGray },
+    });
+    expect(Buffer.from((await rawRgb(fromPixels[0]!.png)).data).equals(Buffer.from((await rawRgb(fromFiles[0]!.png)).data))).toBe(true);
+    expect(fromPixels[0]!.request.mask).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: 64 * 64 });
+    await expect(generate(createFakeModel(), { ...request, initImage: init, mask: { width: 64, height: 64, data: new Uint8Array(100) } })).rejects.toThrow(
+      /mask has 100 bytes of pixels, expected 4096 or 16384 for 64x64/,
+    );
+  });
 
   it('inpaint only masked: generates the crop at full request size and pastes it back at the init size', async () => {
     const m = createFakeModel({ unetInChannels: 9 });

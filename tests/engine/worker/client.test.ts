@@ -4,12 +4,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../../src-main/engine/worker/index.js';
 import { openModel } from '../../../src-main/engine/model/index.js';
-import { generate } from '../../../src-main/engine/pipeline/index.js';
+import { generate, parseGenerateRequest, type GenerateRequest } from '../../../src-main/engine/pipeline/index.js';
 import { readImageMetadata } from '../../../src-main/engine/image/index.js';
 import { repoRoot } from '../../helpers/shared.js';
 
 const sd15 = path.join(repoRoot, 'tests/models/tiny-sd15');
 const base = { prompt: 'a lighthouse, stormy sea', negativePrompt: 'blurry', width: 64, height: 64, steps: 6, seed: 77, sampler: 'euler' as const };
+
+/** The worker takes checked requests: they are checked once, where they enter. */
+const req = (r: GenerateRequest) => parseGenerateRequest(r);
 
 let client: EngineClient;
 beforeAll(async () => {
@@ -33,21 +36,24 @@ describe('EngineClient', () => {
 
   it('generate: progress and preview events arrive before the result; PNG identical to an in-process run', async () => {
     const order: string[] = [];
-    const results = await client.generate({ ...base, model: sd15, batchCount: 2 }, {
+    const results = await client.generate(req({ ...base, model: sd15, batchCount: 2 }), {
       onProgress: (e) => order.push(`progress:${e.image}:${e.step}`),
       onPreview: (e) => {
         expect(e.rgba).toBeInstanceOf(Uint8Array);
         expect(e.rgba.length).toBe(e.width * e.height * 4);
         order.push(`preview:${e.image}:${e.step}`);
       },
-      onResult: (_r, i) => order.push(`result:${i}`),
+      onImage: (_r, i) => order.push(`result:${i}`),
     });
     order.push('resolved');
     expect(results).toHaveLength(2);
     expect(order.filter((o) => o.startsWith('progress'))).toHaveLength(12);
     expect(order.filter((o) => o.startsWith('preview'))).toHaveLength(12);
     expect(order.indexOf('progress:0:1')).toBeLessThan(order.indexOf('result:0'));
-    expect(order.indexOf('preview:1:6')).toBeLessThan(order.indexOf('result:0'));
+    expect(order.indexOf('preview:0:6')).toBeLessThan(order.indexOf('result:0'));
+    // Each image leaves the worker as soon as it is done, not with the whole batch.
+    expect(order.indexOf('result:0')).toBeLessThan(order.indexOf('progress:1:1'));
+    expect(order.indexOf('preview:1:6')).toBeLessThan(order.indexOf('result:1'));
     expect(order.at(-1)).toBe('resolved');
     expect(results[0]!.png).toBeInstanceOf(Uint8Array);
     expect(readImageMetadata(results[0]!.png).infotext?.seed).toBe('77');
@@ -62,11 +68,34 @@ describe('EngineClient', () => {
     }
   });
 
+  it('each image of a batch arrives as soon as it is done; a cancel keeps the finished ones', async () => {
+    const ac = new AbortController();
+    const order: string[] = [];
+    const delivered: string[] = [];
+    const err = await client
+      .generate(req({ ...base, steps: 3, batchCount: 50 }), {
+        signal: ac.signal,
+        onProgress: (e) => order.push(`progress:${e.image}:${e.step}`),
+        onImage: (r, i) => {
+          order.push(`image:${i}`);
+          delivered.push(r.seed);
+          if (i === 0) ac.abort();
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'cancelled' });
+    // Image 0 came before image 1 started, not with the rest of the batch at its end.
+    expect(order.indexOf('image:0')).toBeGreaterThan(order.indexOf('progress:0:3'));
+    expect(order.indexOf('progress:1:1') === -1 || order.indexOf('image:0') < order.indexOf('progress:1:1')).toBe(true);
+    expect(delivered[0]).toBe('77');
+    expect(delivered.length).toBeLessThan(50);
+  });
+
   it('cancel through the client rejects with AbortError/cancelled; the worker keeps serving', async () => {
     const ac = new AbortController();
     let steps = 0;
     const err = await client
-      .generate({ ...base, steps: 200 }, {
+      .generate(req({ ...base, steps: 200 }), {
         signal: ac.signal,
         onProgress: (e) => {
           steps = e.step;
@@ -79,13 +108,13 @@ describe('EngineClient', () => {
     // arrives; the steps in between are message latency (tiny steps take ~1 ms here).
     console.log(`[cancel] abort sent at step 3, last step seen ${steps} (of 200)`);
     expect(steps).toBeLessThan(100);
-    const again = await client.generate({ ...base, steps: 2 });
+    const again = await client.generate(req({ ...base, steps: 2 }));
     expect(again).toHaveLength(1);
   });
 
   it('errors keep their name, code and message across the worker', async () => {
-    await expect(client.generate({ ...base, width: 500 })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringContaining('width must be a multiple of 8') });
-    await expect(client.generate({ ...base }, { model: path.join(repoRoot, 'tests/models/does-not-exist') })).rejects.toMatchObject({
+    await expect(client.generate(req({ ...base, initImage: new Uint8Array([1, 2, 3]) }))).rejects.toMatchObject({ code: 'bad-image', message: expect.stringContaining('could not be decoded') });
+    await expect(client.generate(req({ ...base }), { model: path.join(repoRoot, 'tests/models/does-not-exist') })).rejects.toMatchObject({
       name: 'ModelError',
       message: expect.stringMatching(/does-not-exist/),
     });
@@ -100,7 +129,7 @@ describe('EngineClient', () => {
     h.enable();
     const t0 = performance.now();
     // threads: 1 leaves a core to this thread on a 2-core machine (onnxruntime's pool spins on every core it has).
-    await client.generate({ ...base, width: 256, height: 256, steps: 12, batchCount: 1, threads: 1 });
+    await client.generate(req({ ...base, width: 256, height: 256, steps: 12, batchCount: 1, threads: 1 }));
     const ms = performance.now() - t0;
     h.disable();
     const max = h.max / 1e6;
@@ -112,14 +141,14 @@ describe('EngineClient', () => {
 
   it('restart() during a generation (thread): the generation is cancelled cleanly and the new worker serves', async () => {
     let restarting: Promise<void> | undefined;
-    const pending = client.generate({ ...base, steps: 500 }, {
+    const pending = client.generate(req({ ...base, steps: 500 }), {
       onProgress: (e) => {
         if (e.step === 2 && !restarting) restarting = client.restart();
       },
     });
     await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
     await restarting;
-    expect(await client.generate({ ...base, steps: 2 })).toHaveLength(1);
+    expect(await client.generate(req({ ...base, steps: 2 }))).toHaveLength(1);
   });
 });
 
@@ -128,18 +157,18 @@ describe('EngineClient, process isolation', () => {
     const pc = await EngineClient.start({ model: sd15, isolation: 'process' });
     try {
       const firstPid = pc.workerId;
-      const pending = pc.generate({ ...base, steps: 500 }, {
+      const pending = pc.generate(req({ ...base, steps: 500 }), {
         onProgress: (e) => {
           if (e.step === 2) void pc.kill();
         },
       });
       await expect(pending).rejects.toMatchObject({ code: 'worker-exited', message: expect.stringContaining('engine worker stopped unexpectedly (signal SIGKILL)') });
       expect(pc.alive).toBe(false);
-      const after = await pc.generate({ ...base, steps: 2, batchCount: 1 }, { onProgress: () => undefined });
+      const after = await pc.generate(req({ ...base, steps: 2, batchCount: 1 }), { onProgress: () => undefined });
       expect(after).toHaveLength(1);
       expect(pc.workerId).not.toBe(firstPid);
       // Same bytes as the thread worker.
-      const viaThread = await client.generate({ ...base, steps: 2 });
+      const viaThread = await client.generate(req({ ...base, steps: 2 }));
       expect(Buffer.from(after[0]!.png).equals(Buffer.from(viaThread[0]!.png))).toBe(true);
     } finally {
       await pc.close();

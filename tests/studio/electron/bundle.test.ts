@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ChannelEngineClient, threadWorkerChannel } from '../../../src-main/host/engine.js';
+import { parseGenerateRequest } from '../../../src-main/engine/pipeline/request.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const entry = path.join(repoRoot, 'out', 'main', 'engine-host.js');
@@ -15,7 +16,7 @@ describe.skipIf(!built)('electron-vite bundle (out/)', () => {
   it('the engine host bundle runs a generation', async () => {
     const engine = new ChannelEngineClient(() => threadWorkerChannel({ workerUrl: pathToFileURL(entry) }));
     try {
-      const results = await engine.generate({ model: path.join(repoRoot, 'tests', 'models', 'tiny-sd15'), prompt: 'x', width: 64, height: 64, steps: 2, sampler: 'euler', seed: 3 });
+      const results = await engine.generate(parseGenerateRequest({ model: path.join(repoRoot, 'tests', 'models', 'tiny-sd15'), prompt: 'x', width: 64, height: 64, steps: 2, sampler: 'euler', seed: 3 }));
       expect(results).toHaveLength(1);
       expect(results[0]!.seed).toBe('3');
     } finally {

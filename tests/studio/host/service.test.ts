@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudioEngine } from '../../../src-main/host/index.js';
 import { DEFAULT_SETTINGS } from '../../../src-main/shared/contract.js';
+import { generationLimits } from '../../../src-main/shared/generate-request.js';
+import { stat } from 'node:fs/promises';
 import { makeService, modelsDir, PNG_SIGNATURE, TINY, type Harness } from './helpers.js';
 
 const small = { model: TINY, prompt: 'a red fox', width: 64, height: 64, steps: 3, seed: 42, sampler: 'euler' as const };
@@ -51,6 +53,36 @@ describe('studio service over the engine worker', () => {
     expect(images[1].seed).toBe('43');
     expect(images[0].infotext).toContain('Steps: 3');
     expect(images[0].infotext).toContain('Seed: 42');
+  });
+
+  it('each image of a batch is saved and sent as soon as it is done; a cancel keeps the finished ones', async () => {
+    const r = await h.service.handlers.generate({ ...small, batchCount: 50 });
+    if (!r.ok) throw new Error(r.error.message);
+    const { jobId } = r.value;
+    const first = await h.recorder.waitFor((e) => e.payload?.jobId === jobId && ['image', 'result', 'jobError', 'jobCancelled'].includes(e.event));
+    expect(first.event).toBe('image');
+    expect(first.payload).toMatchObject({ index: 0, image: { seed: '42', width: 64, height: 64, saved: { file: expect.any(String) } } });
+    expect(await h.service.handlers.cancel({ jobId })).toEqual({ ok: true, value: { cancelled: [jobId] } });
+    expect((await h.recorder.end(jobId)).event).toBe('jobCancelled');
+    const kept = h.recorder.of(jobId, 'image').map((e) => e.payload);
+    expect(kept.length).toBeLessThan(50);
+    expect(kept.map((k) => k.index)).toEqual(kept.map((_, i) => i));
+    for (const k of kept) expect((await stat(k.image.saved.file)).size).toBe(k.image.png.byteLength);
+  });
+
+  it('inpainting with the mask as raw pixels (as the canvas sends it)', async () => {
+    const done = await h.service.handlers.generate({ ...small, steps: 2 });
+    if (!done.ok) throw new Error(done.error.message);
+    const init = (await h.recorder.end(done.value.jobId)).payload.images[0].png as Uint8Array;
+    const data = new Uint8Array(64 * 64);
+    for (let y = 16; y < 48; y++) data.fill(255, y * 64 + 16, y * 64 + 48);
+    const r = await h.service.handlers.generate({ ...small, model: 'bundled:tiny-inpaint', steps: 2, initImage: init, mask: { width: 64, height: 64, data } });
+    if (!r.ok) throw new Error(r.error.message);
+    const end = await h.recorder.end(r.value.jobId);
+    expect(end.event).toBe('result');
+    expect(end.payload.images[0].infotext).toContain('Mask blur: 4');
+    const wrong = await h.service.handlers.generate({ ...small, initImage: init, mask: { width: 64, height: 64, data: new Uint8Array(10) } });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'invalid-payload', message: expect.stringMatching(/mask has 10 bytes of pixels/) } });
   });
 
   it('runs one job at a time, in submission order', async () => {
@@ -285,6 +317,38 @@ describe('settings file', () => {
     } finally {
       await h.close();
       await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('queue events', () => {
+  it('carry job summaries, not requests: they stay small however long the prompts; prompts have a limit', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const fake: StudioEngine = {
+      async generate() {
+        await gate;
+        return [];
+      },
+      listBackends: async () => [],
+      close: async () => undefined,
+    };
+    const h = await makeService({ engine: fake });
+    try {
+      const prompt = 'a castle on a hill at dusk, '.repeat(1000).slice(0, generationLimits.promptLength.max);
+      for (let i = 0; i < 10; i++) expect((await h.service.handlers.generate({ ...small, prompt })).ok).toBe(true);
+      const sizes = h.recorder.events.filter((e) => e.event === 'queue' || e.event === 'jobQueued').map((e) => JSON.stringify(e.payload).length);
+      expect(sizes.length).toBeGreaterThanOrEqual(20);
+      expect(Math.max(...sizes)).toBeLessThan(8 * 1024);
+      const q = await h.service.handlers.getQueue(undefined);
+      if (!q.ok) throw new Error(q.error.message);
+      expect(JSON.stringify(q.value).length).toBeLessThan(8 * 1024);
+      expect(q.value.queued[0]!.prompt).toBe(`${prompt.slice(0, generationLimits.summaryPromptLength - 1)}…`);
+      const tooLong = await h.service.handlers.generate({ ...small, prompt: 'x'.repeat(2_000_000) });
+      expect(tooLong).toMatchObject({ ok: false, error: { code: 'invalid-payload', message: expect.stringMatching(/prompt is too long/) } });
+    } finally {
+      release();
+      await h.close();
     }
   });
 });

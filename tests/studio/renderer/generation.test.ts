@@ -61,6 +61,22 @@ describe('GenerationController', () => {
     expect(g.notice).toBe('Cancelled.');
   });
 
+  it('a cancelled batch keeps the images that finished before the cancel', async () => {
+    const api = new FakeApi();
+    const g = new GenerationController(api.asApi());
+    const done: FinishedJob[] = [];
+    g.onResult((r) => done.push(r));
+    await g.start({ ...payload, batchCount: 5 });
+    const image = (seed: string) => ({ png: new Uint8Array(1), width: 64, height: 64, seed, infotext: '' });
+    api.emit('image', { jobId: 'job1', index: 0, image: image('7') });
+    api.emit('image', { jobId: 'other', index: 0, image: image('99') }); // someone else's job
+    await g.cancel();
+    api.emit('jobCancelled', { jobId: 'job1' });
+    expect(g.phase).toBe('idle');
+    expect(done.map((d) => d.images.map((i) => i.seed))).toEqual([['7']]);
+    expect(g.notice).toBe('Cancelled (1 finished image kept).');
+  });
+
   it('a new start (live mode) cancels the stale job and ignores its events', async () => {
     const api = new FakeApi();
     const g = new GenerationController(api.asApi());

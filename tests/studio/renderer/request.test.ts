@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildGeneratePayload, type SettingsSnapshot } from '../../../src-renderer/src/lib/state/request.js';
-import { GenerationSettings } from '../../../src-renderer/src/lib/state/generation-settings.svelte.js';
+import { GenerationSettings, SAMPLERS } from '../../../src-renderer/src/lib/state/generation-settings.svelte.js';
+import { generationLimits, SAMPLER_NAMES } from '../../../src-main/shared/generation-limits.js';
+import { generatePayloadSchema } from '../../../src-main/shared/contract.js';
 
 const s: SettingsSnapshot = {
   prompt: 'a cat',
@@ -36,10 +38,21 @@ describe('generate payload', () => {
     expect(p.sampler).toBe('euler');
   });
 
-  it('inpainting sends the mask and its options', () => {
-    const p = buildGeneratePayload(s, { mode: 'inpaint', width: 64, height: 64, initImage: png, mask: png });
-    expect(p).toMatchObject({ mask: png, maskBlur: 4, inpaintOnlyMasked: true, inpaintPadding: 16 });
+  it('inpainting sends the mask raster as raw pixels, and its options', () => {
+    const mask = { width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255) };
+    const p = buildGeneratePayload(s, { mode: 'inpaint', width: 64, height: 64, initImage: png, mask });
+    expect(p).toMatchObject({ maskBlur: 4, inpaintOnlyMasked: true, inpaintPadding: 16 });
+    expect(p.mask).toEqual({ width: 64, height: 64, data: mask.data });
+    expect(generatePayloadSchema.safeParse(p).success).toBe(true);
     expect(() => buildGeneratePayload(s, { mode: 'inpaint', width: 64, height: 64, initImage: png })).toThrow(/mask/);
+  });
+
+  it("reads the request contract's limits and samplers instead of keeping copies", () => {
+    const p = buildGeneratePayload({ ...s, batchCount: 500, steps: 5000 }, { mode: 'txt2img', width: 64, height: 64 });
+    expect(p.batchCount).toBe(500);
+    expect(p.steps).toBe(generationLimits.steps.max);
+    expect(buildGeneratePayload({ ...s, batchCount: 1e6 }, { mode: 'txt2img', width: 64, height: 64 }).batchCount).toBe(generationLimits.batchCount.max);
+    expect(SAMPLERS).toEqual(['', ...SAMPLER_NAMES]);
   });
 
   it('seed: random, fixed, reuse last', () => {

@@ -2,10 +2,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { A1111_SAMPLER_NAMES, encodePng, formatInfotext, INFOTEXT_CHUNK_KEY, REQUEST_CHUNK_KEY, type RgbaImage } from '../../image/index.js';
-import type { GenerateHooks, GenerateResult, NormalizedRequest, PipelineModel, StoredRequest } from '../types.js';
+import type { GenerateHooks, GenerateResult, ImageInput, NormalizedRequest, PipelineModel, StoredRequest } from '../types.js';
 import type { GenerationPlan } from './check-inputs.js';
 
-function sha(bytes: Uint8Array): { sha256: string; bytes: number } {
+function sha(image: ImageInput): { sha256: string; bytes: number } {
+  // File bytes, or the raw pixels of the studio's canvas.
+  const bytes = image instanceof Uint8Array ? image : image.data;
   return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
 }
 

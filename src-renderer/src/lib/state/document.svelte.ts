@@ -1,6 +1,7 @@
 // The canvas document: the truth the Konva stage only draws. Size, init image, mask, and the
 // history of changes to them. Images are replaced, never mutated; the mask is painted in place by
 // strokes and reports dirty rectangles (see MaskRaster).
+import { generationLimits } from '@shared/generation-limits.js';
 import { MaskRaster } from '../raster/mask-raster.js';
 import { grownMask, outpaintGeometry, stretchEdges, type Margins } from '../raster/outpaint.js';
 import { createRaster, fitToGrid, floorTo8, type RgbaRaster } from '../raster/rgba-raster.js';
@@ -37,8 +38,8 @@ export class StudioDocument {
   /** Resize an empty (text-to-image) canvas; sizes snap down to multiples of 8. With an image, use outpaint. */
   resize(width: number, height: number): boolean {
     if (this.image) return false;
-    const w = Math.min(8192, floorTo8(width));
-    const h = Math.min(8192, floorTo8(height));
+    const w = Math.min(generationLimits.size.max, floorTo8(width));
+    const h = Math.min(generationLimits.size.max, floorTo8(height));
     if (w === this.width && h === this.height) return false;
     this.applyChange('Resize canvas', { width: w, height: h, image: null, mask: new Uint8Array(w * h) });
     return true;

@@ -2,7 +2,8 @@
 // (newest first; pages load as the grid scrolls), thumbnails as blob URLs (a bounded cache), and the actions
 // (star, delete with undo, empty the trash, reveal, use parameters / seed, send to canvas, read a dropped PNG).
 import type { GalleryCounts, GalleryItem, GalleryQuery, ImportedParameters, StudioApi } from '@shared/contract.js';
-import { SAMPLERS, type GenerationSettings } from './generation-settings.svelte.js';
+import { isSamplerName } from '@shared/generation-limits.js';
+import type { GenerationSettings } from './generation-settings.svelte.js';
 
 export const GALLERY_DRAG_TYPE = 'application/x-latent-studio-gallery';
 export const PAGE_SIZE = 200;
@@ -37,7 +38,7 @@ export function applyParameters(target: ParameterTarget, p: ImportedParameters, 
     s.cfgScale = p.cfgScale;
     set.push('cfgScale');
   }
-  if (p.sampler !== undefined && (SAMPLERS as readonly string[]).includes(p.sampler)) {
+  if (isSamplerName(p.sampler)) {
     s.sampler = p.sampler;
     set.push('sampler');
   }

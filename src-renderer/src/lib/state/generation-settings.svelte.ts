@@ -1,7 +1,10 @@
 // The generation panel's settings. Size is not here: the canvas (StudioDocument) decides it.
+import { SAMPLER_NAMES, type SamplerName } from '@shared/generation-limits.js';
+
 export type SeedMode = 'random' | 'fixed';
 
-export const SAMPLERS = ['', 'euler', 'euler-ancestral', 'dpmpp-2m', 'unipc', 'ddim', 'pndm', 'lms', 'heun', 'ddpm', 'lcm'] as const;
+/** The sampler choices: '' (the model's own scheduler), then the request contract's names. */
+export const SAMPLERS: readonly (SamplerName | '')[] = ['', ...SAMPLER_NAMES];
 
 export class GenerationSettings {
   prompt = $state('');
@@ -9,7 +12,7 @@ export class GenerationSettings {
   /** Model id from listModels. */
   model = $state('');
   /** '' = the model's own scheduler. */
-  sampler = $state('');
+  sampler = $state<SamplerName | ''>('');
   steps = $state(20);
   cfgScale = $state(7);
   seedMode = $state<SeedMode>('random');

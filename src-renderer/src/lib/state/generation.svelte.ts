@@ -18,6 +18,7 @@ export interface FinishedJob {
 type JobEvent =
   | { event: 'progress'; payload: StudioEvents['progress'] }
   | { event: 'preview'; payload: StudioEvents['preview'] }
+  | { event: 'image'; payload: StudioEvents['image'] }
   | { event: 'result'; payload: StudioEvents['result'] }
   | { event: 'jobError'; payload: StudioEvents['jobError'] }
   | { event: 'jobCancelled'; payload: StudioEvents['jobCancelled'] }
@@ -44,6 +45,8 @@ export class GenerationController {
   private readonly previewListeners = new Set<(f: PreviewFrame) => void>();
   private readonly progressListeners = new Set<(p: StudioEvents['progress'] & { receivedAt: number }) => void>();
   private readonly resultListeners = new Set<(r: FinishedJob) => void>();
+  /** The images of the running job that arrived so far (kept when it is cancelled or fails). */
+  private finished: ResultImage[] = [];
   /** Events for jobs whose id we do not know yet (they may beat the generate reply). */
   private early: JobEvent[] = [];
   private startToken = 0;
@@ -53,7 +56,7 @@ export class GenerationController {
   constructor(private readonly api: StudioApi) {
     const route = <E extends JobEvent['event']>(event: E) =>
       api.on(event, (payload) => this.handle({ event, payload } as JobEvent));
-    for (const e of ['progress', 'preview', 'result', 'jobError', 'jobCancelled', 'jobStarted'] as const) this.unsubscribe.push(route(e));
+    for (const e of ['progress', 'preview', 'image', 'result', 'jobError', 'jobCancelled', 'jobStarted'] as const) this.unsubscribe.push(route(e));
   }
 
   dispose(): void {
@@ -152,6 +155,17 @@ export class GenerationController {
     this.notice = null;
     this.cancelWanted = false;
     this.early = [];
+    this.finished = [];
+  }
+
+  /** A job that ended early hands over the images it finished. */
+  private keepFinished(jobId: string, elapsedMs: number): number {
+    const images = this.finished;
+    this.finished = [];
+    if (images.length === 0) return 0;
+    const done: FinishedJob = { jobId, purpose: this.purpose, images, elapsedMs };
+    for (const cb of this.resultListeners) cb(done);
+    return images.length;
   }
 
   private fail(f: Failure): void {
@@ -191,19 +205,30 @@ export class GenerationController {
       case 'preview':
         for (const cb of this.previewListeners) cb({ ...e.payload, receivedAt: now });
         break;
+      case 'image':
+        this.finished.push(e.payload.image);
+        break;
       case 'result': {
+        this.finished = [];
         const done: FinishedJob = { jobId: e.payload.jobId, purpose: this.purpose, images: e.payload.images, elapsedMs: e.payload.elapsedMs };
         const ms = e.payload.elapsedMs;
         this.finish(`Done in ${ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`}`);
         for (const cb of this.resultListeners) cb(done);
         break;
       }
-      case 'jobError':
-        this.fail(describeFailure(e.payload.error));
+      case 'jobError': {
+        const { jobId, error } = e.payload;
+        this.fail(describeFailure(error));
+        this.keepFinished(jobId, this.elapsedMs);
         break;
-      case 'jobCancelled':
+      }
+      case 'jobCancelled': {
+        const jobId = e.payload.jobId;
         this.finish('Cancelled.');
+        const kept = this.keepFinished(jobId, this.elapsedMs);
+        if (kept > 0) this.notice = `Cancelled (${kept} finished image${kept > 1 ? 's' : ''} kept).`;
         break;
+      }
     }
   }
 }

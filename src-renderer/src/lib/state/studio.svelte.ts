@@ -2,7 +2,7 @@
 import type { ModelEntry, StudioApi } from '@shared/contract.js';
 import { ToolRouter } from '../canvas/tools/tool-router.js';
 import type { Command } from '../canvas/keymap.js';
-import { decodeImage, encodeMaskPng, encodeRasterPng } from '../image/codec.js';
+import { decodeImage, encodeRasterPng } from '../image/codec.js';
 import type { Margins } from '../raster/outpaint.js';
 import { StudioDocument } from './document.svelte.js';
 import { describeFailure, type Failure } from './errors.js';
@@ -87,8 +87,9 @@ export class Studio {
     const size = { width: doc.width, height: doc.height };
     await this.generation.start(async () => {
       const initImage = image && mode !== 'txt2img' ? await encodeRasterPng(image) : undefined;
-      const maskPng = mode === 'inpaint' ? await encodeMaskPng(mask) : undefined;
-      return buildGeneratePayload(snapshot, { mode, ...size, initImage, mask: maskPng });
+      // The mask goes as its raw raster (a copy: painting goes on meanwhile), not as a PNG to be decoded again.
+      const maskPixels = mode === 'inpaint' ? { width: mask.width, height: mask.height, data: mask.data.slice() } : undefined;
+      return buildGeneratePayload(snapshot, { mode, ...size, initImage, mask: maskPixels });
     }, purpose);
   }
 
