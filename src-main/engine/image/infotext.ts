@@ -79,6 +79,9 @@ const isKeyChar = (c: number): boolean => isWordChar(c) || c === 32 || c === 45 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
 const isLineTerminator = (c: number): boolean => c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
 
+/** A1111 writes a few dozen; a line with more is not a tool's, and the rest of it is not read. */
+const MAX_INFOTEXT_PAIRS = 1000;
+
 /** The end (after the closing quote) of a JSON-style quoted value starting at `open`, or -1 when it does not close. */
 function quotedEnd(line: string, open: number): number {
   let i = open + 1;
@@ -98,13 +101,13 @@ function quotedEnd(line: string, open: number): number {
  * Same pairs as A1111's regex `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)` — which backtracks
  * quadratically on a long line without a match, so it is not used. A key is a run of [\w \-/] that starts with
  * a word character, is at least 2 long and ends right before ':'; no shorter key inside a failed run can match
- * either (it would end at the same place), so the scan jumps past the whole run.
+ * either (it would end at the same place), so the scan jumps past the whole run. At most MAX_INFOTEXT_PAIRS.
  */
 export function infotextPairs(line: string): [key: string, value: string][] {
   const out: [string, string][] = [];
   let i = 0;
   const n = line.length;
-  while (i < n) {
+  while (i < n && out.length < MAX_INFOTEXT_PAIRS) {
     if (!isWordChar(line.charCodeAt(i))) {
       i++;
       continue;
