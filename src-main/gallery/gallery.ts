@@ -634,7 +634,8 @@ export class Gallery {
       let params: ImportedParameters;
       try {
         params = readImageParameters(head.head);
-      } catch {
+      } catch (error) {
+        this.log('warning', `gallery: ${file}: ${(error as Error).message} Listed without parameters.`);
         params = { source: 'unknown', prompt: '', negativePrompt: '' };
       }
       return entryFrom(id, params, head.head, createdAt ?? createdAtFromId(id) ?? head.mtimeMs, head.size);
@@ -727,6 +728,9 @@ const IEND = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
  * a rebuild of 100,000 multi-megabyte PNGs reads kilobytes per file. Null when the file does not start like a
  * PNG or does not end with IEND (truncated).
  */
+/** How much of a PNG (before its first IDAT) readPngHead reads at most. */
+const MAX_HEAD_BYTES = 4 * 1024 * 1024;
+
 export async function readPngHead(file: string): Promise<{ head: Uint8Array; size: number; mtimeMs: number } | null> {
   const fh = await open(file, 'r');
   try {
@@ -754,8 +758,9 @@ export async function readPngHead(file: string): Promise<{ head: Uint8Array; siz
         if (pos + 12 + len > size) return null; // a chunk longer than the file
         pos += 12 + len;
       }
-      if (idat || want >= size) return { head: head.subarray(0, Math.min(head.length, pos)), size, mtimeMs: st.mtimeMs };
-      want = Math.min(size, Math.max(want * 2, pos + 64 * 1024));
+      // Past MAX_HEAD_BYTES the rest of the metadata is not read (text-limits.ts caps it well below).
+      if (idat || want >= size || want >= MAX_HEAD_BYTES) return { head: head.subarray(0, Math.min(head.length, pos)), size, mtimeMs: st.mtimeMs };
+      want = Math.min(size, MAX_HEAD_BYTES, Math.max(want * 2, pos + 64 * 1024));
     }
   } finally {
     await fh.close();

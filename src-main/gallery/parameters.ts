@@ -21,11 +21,33 @@ function seedOf(v: unknown): string | undefined {
   if (typeof v === 'string' && /^\d+$/.test(v.trim())) return v.trim();
   return undefined;
 }
+/** Deeper JSON than any tool writes (ComfyUI graphs nest 4-5 levels) is not read. */
+const MAX_JSON_DEPTH = 64;
+
+/** Whether brackets nest deeper than `max` (one pass; brackets inside strings do not count). */
+function nestsDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
+/** JSON metadata; undefined when absent, damaged or nested deeper than MAX_JSON_DEPTH (its size is capped by png-lite). */
 function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
+  if (text === undefined || nestsDeeper(text, MAX_JSON_DEPTH)) return undefined;
   try {
     // ComfyUI writes NaN/Infinity in some widget values; JSON.parse rejects them.
-    return JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null')) as unknown;
+    const standard = text.includes('NaN') || text.includes('Infinity') ? text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null') : text;
+    return JSON.parse(standard) as unknown;
   } catch {
     return undefined;
   }
@@ -124,20 +146,25 @@ function linked(graph: Record<string, ComfyNode>, v: unknown): ComfyNode | undef
   return undefined;
 }
 
-/** The prompt text behind a conditioning/text input: CLIPTextEncode (+ SDXL variants), through combines and primitives. */
-function textFrom(graph: Record<string, ComfyNode>, v: unknown, depth = 0): string | undefined {
+/**
+ * The prompt text behind a conditioning/text input: CLIPTextEncode (+ SDXL variants), through combines and primitives.
+ * `searched` holds the nodes already searched without result: a graph whose nodes link to each other many times
+ * (a hostile file) is searched once per node, not once per path (which grows exponentially with the depth).
+ */
+function textFrom(graph: Record<string, ComfyNode>, v: unknown, depth = 0, searched = new Set<ComfyNode>()): string | undefined {
   if (typeof v === 'string') return v;
   if (depth > 16) return undefined;
   const node = linked(graph, v);
-  if (!node || !isObj(node.inputs)) return undefined;
+  if (!node || !isObj(node.inputs) || searched.has(node)) return undefined;
+  searched.add(node);
   for (const k of TEXT_KEYS) {
-    const t = textFrom(graph, node.inputs[k], depth + 1);
+    const t = textFrom(graph, node.inputs[k], depth + 1, searched);
     if (t !== undefined) return t;
   }
   // Conditioning passes through (ConditioningCombine, ControlNetApply, …): follow the first one that yields text.
   for (const [k, inner] of Object.entries(node.inputs)) {
     if (/conditioning|positive|negative|clip/i.test(k) || Array.isArray(inner)) {
-      const t = textFrom(graph, inner, depth + 1);
+      const t = textFrom(graph, inner, depth + 1, searched);
       if (t !== undefined) return t;
     }
   }
@@ -208,19 +235,27 @@ export function fromComfyWorkflow(workflow: Json): ImportedParameters | undefine
   const nodes = Array.isArray(workflow['nodes']) ? (workflow['nodes'] as UiNode[]).filter(isObj) : [];
   const links = Array.isArray(workflow['links']) ? (workflow['links'] as unknown[]) : [];
   const byId = new Map(nodes.map((n) => [String(n.id), n]));
+  // link id → origin node id (the first link of an id wins, as a search from the start would find it)
+  const origins = new Map<unknown, unknown>();
+  for (const l of links) {
+    const id = Array.isArray(l) ? l[0] : isObj(l) ? l['id'] : undefined;
+    const from = Array.isArray(l) ? l[1] : isObj(l) ? l['origin_id'] : undefined;
+    if (id !== undefined && !origins.has(id)) origins.set(id, from);
+  }
   const source = (link: number | null | undefined): UiNode | undefined => {
     if (link === null || link === undefined) return undefined;
-    const l = links.find((x) => (Array.isArray(x) ? x[0] === link : isObj(x) && x['id'] === link));
-    const from = Array.isArray(l) ? l[1] : isObj(l) ? l['origin_id'] : undefined;
+    const from = origins.get(link);
     return from === undefined ? undefined : byId.get(String(from));
   };
   const widgets = (n: UiNode | undefined): unknown[] => (n && Array.isArray(n.widgets_values) ? n.widgets_values : []);
-  const textOf = (n: UiNode | undefined, depth = 0): string | undefined => {
-    if (!n || depth > 16) return undefined;
+  // As textFrom: each node is searched once (a hostile graph would otherwise take exponential time).
+  const textOf = (n: UiNode | undefined, depth = 0, searched = new Set<UiNode>()): string | undefined => {
+    if (!n || depth > 16 || searched.has(n)) return undefined;
+    searched.add(n);
     const w = widgets(n);
-    if (/CLIPTextEncode|Prompt|String|Text/i.test(n.type) && typeof w[0] === 'string') return w[0];
-    for (const input of n.inputs ?? []) {
-      const t = textOf(source(input.link), depth + 1);
+    if (typeof n.type === 'string' && /CLIPTextEncode|Prompt|String|Text/i.test(n.type) && typeof w[0] === 'string') return w[0];
+    for (const input of Array.isArray(n.inputs) ? n.inputs : []) {
+      const t = textOf(source(isObj(input) ? input.link : undefined), depth + 1, searched);
       if (t !== undefined) return t;
     }
     return undefined;
@@ -284,19 +319,29 @@ export function fromInvokeAi(meta: Json): ImportedParameters {
   });
 }
 
+/**
+ * "positive [negative]", InvokeAI 2's negative syntax: the text before the first '[' and between it and a ']' that
+ * ends the text. The same split as /^(.*?)\s*\[(.*)\]\s*$/s, without its quadratic backtracking on many '['.
+ */
+function splitLegacyNegative(full: string): { prompt: string; negative: string } | undefined {
+  const body = full.trimEnd();
+  const open = full.indexOf('[');
+  if (!body.endsWith(']') || open === -1 || open >= body.length - 1) return undefined;
+  return { prompt: full.slice(0, open).trimEnd(), negative: body.slice(open + 1, -1) };
+}
+
 /** InvokeAI 2.x `sd-metadata`: { model_weights, image: { prompt: [{prompt, weight}] | string, seed, steps, cfg_scale, sampler, width, height } }. */
 export function fromInvokeAiLegacy(meta: Json): ImportedParameters | undefined {
   const image = meta['image'];
   if (!isObj(image)) return undefined;
   const rawPrompt = image['prompt'];
   const full = Array.isArray(rawPrompt) ? (rawPrompt.map((p) => (isObj(p) ? str(p['prompt']) : undefined)).find(Boolean) ?? '') : (str(rawPrompt) ?? '');
-  // "positive [negative]" is InvokeAI 2's negative syntax.
-  const m = /^(.*?)\s*\[(.*)\]\s*$/s.exec(full);
+  const m = splitLegacyNegative(full);
   const samplerName = str(image['sampler']);
   return clean({
     source: 'invokeai',
-    prompt: m ? m[1]! : full,
-    negativePrompt: m ? m[2]! : '',
+    prompt: m ? m.prompt : full,
+    negativePrompt: m ? m.negative : '',
     seed: seedOf(image['seed']),
     steps: num(image['steps']),
     cfgScale: num(image['cfg_scale']),

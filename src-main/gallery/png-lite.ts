@@ -2,8 +2,8 @@
 // downscaler. The Electron main process must not load native modules (sharp, onnxruntime live in the engine
 // process), so the gallery reads metadata and makes its thumbnails with this. pngjs handles every standard PNG:
 // 1-16 bit grey, grey+alpha, RGB, RGBA and palette images, interlaced (Adam7) or not.
-import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
+import { TextBudget, TextLimitError } from '../engine/image/text-limits.js';
 
 export interface PngChunk {
   type: string;
@@ -22,45 +22,60 @@ export class PngError extends Error {
 
 /** The chunks of a PNG (CRCs not checked; a truncated last chunk ends the list). Throws PngError when the signature is wrong. */
 export function pngChunks(png: Uint8Array): PngChunk[] {
+  return [...eachChunk(png)];
+}
+
+function* eachChunk(png: Uint8Array): Generator<PngChunk> {
   if (png.length < 8 || SIGNATURE.some((b, i) => png[i] !== b)) throw new PngError('not a PNG file (bad signature)');
   const dv = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  const out: PngChunk[] = [];
   let pos = 8;
   while (pos + 8 <= png.length) {
     const len = dv.getUint32(pos);
     const type = String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
     if (pos + 12 + len > png.length) break;
-    out.push({ type, data: png.subarray(pos + 8, pos + 8 + len) });
+    yield { type, data: png.subarray(pos + 8, pos + 8 + len) };
     pos += 12 + len;
     if (type === 'IEND') break;
   }
-  return out;
 }
+
+/** More chunks than any real PNG has (a 256 MB image in 8 KB IDAT chunks has 32k): a file made of tiny chunks. */
+const MAX_CHUNKS = 200_000;
 
 const latin1 = (d: Uint8Array): string => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
 const utf8 = (d: Uint8Array): string => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('utf8');
 
-/** Every tEXt / zTXt / iTXt chunk, keyword → text (later duplicates win; damaged ones are skipped). */
+/**
+ * Every tEXt / zTXt / iTXt chunk, keyword → text (later duplicates win; damaged ones are skipped). Throws PngError
+ * when the text is larger than the caps of text-limits.ts (a bomb or a hostile file: none of it is read).
+ */
 export function pngTextChunks(png: Uint8Array): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const { type, data: d } of pngChunks(png)) {
+  const budget = new TextBudget();
+  let chunks = 0;
+  for (const { type, data: d } of eachChunk(png)) {
+    if (++chunks > MAX_CHUNKS) throw new PngError(`PNG with more than ${MAX_CHUNKS} chunks; its metadata was not read.`);
     try {
       if (type !== 'tEXt' && type !== 'zTXt' && type !== 'iTXt') continue;
       const z = d.indexOf(0);
       if (z <= 0) continue;
       const keyword = latin1(d.subarray(0, z));
-      if (type === 'tEXt') out[keyword] = latin1(d.subarray(z + 1));
-      else if (type === 'zTXt') out[keyword] = latin1(inflateSync(d.subarray(z + 2)));
+      if (type === 'tEXt') {
+        budget.take(d.length - z - 1, keyword);
+        out[keyword] = latin1(d.subarray(z + 1));
+      } else if (type === 'zTXt') out[keyword] = latin1(budget.inflate(d.subarray(z + 2), keyword));
       else {
         const compressed = d[z + 1] === 1;
         const lang = d.indexOf(0, z + 3);
         const translated = lang < 0 ? -1 : d.indexOf(0, lang + 1);
         if (translated < 0) continue;
         const body = d.subarray(translated + 1);
-        out[keyword] = compressed ? utf8(inflateSync(body)) : utf8(body);
+        if (!compressed) budget.take(body.length, keyword);
+        out[keyword] = compressed ? utf8(budget.inflate(body, keyword)) : utf8(body);
       }
-    } catch {
-      // skip a damaged chunk
+    } catch (error) {
+      if (error instanceof TextLimitError) throw new PngError(error.message);
+      // otherwise: skip a damaged chunk
     }
   }
   return out;

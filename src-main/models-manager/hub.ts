@@ -66,6 +66,33 @@ export function nextLink(link: string | null): string | null {
   return null;
 }
 
+/** Tree listing limits: far above any model repository (the hub pages 1000 entries, ~300 KB), far below harm. */
+export const MAX_TREE_PAGES = 200;
+export const MAX_TREE_PAGE_BYTES = 16 * 1024 * 1024;
+export const MAX_TREE_BYTES = 64 * 1024 * 1024;
+
+/** The body of a response, as text, refused (and the transfer stopped) past `max` bytes. */
+async function readCapped(res: Response, max: number, what: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ModelManagerError('http', `${what} is ${declared} bytes, more than the ${max} bytes allowed; refused.`);
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  if (res.body) {
+    for await (const chunk of res.body) {
+      total += (chunk as Uint8Array).byteLength;
+      if (total > max) {
+        await res.body.cancel().catch(() => undefined);
+        throw new ModelManagerError('http', `${what} is larger than the ${max} bytes allowed; refused.`);
+      }
+      parts.push(chunk as Uint8Array);
+    }
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
 export class HubClient {
   readonly endpoint: string;
   readonly token: string | undefined;
@@ -104,12 +131,21 @@ export class HubClient {
     if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
   }
 
-  headers(extra: Record<string, string> = {}): Record<string, string> {
+  /** Request headers; the token only for the hub's own origin (redirects elsewhere drop it too: undici). */
+  headers(extra: Record<string, string> = {}, url: string = this.endpoint): Record<string, string> {
     return {
       'user-agent': this.userAgent,
-      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...(this.token && this.isHubOrigin(url) ? { authorization: `Bearer ${this.token}` } : {}),
       ...extra,
     };
+  }
+
+  isHubOrigin(url: string): boolean {
+    try {
+      return new URL(url).origin === new URL(this.endpoint).origin;
+    } catch {
+      return false;
+    }
   }
 
   treeUrl(repo: string, revision: string, subfolder?: string): string {
@@ -123,7 +159,7 @@ export class HubClient {
 
   async get(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
     return fetch(url, {
-      headers: this.headers(init.headers),
+      headers: this.headers(init.headers, url),
       redirect: 'follow',
       dispatcher: this.dispatcher,
       ...(init.signal ? { signal: init.signal } : {}),
@@ -131,7 +167,8 @@ export class HubClient {
   }
 
   /**
-   * Every file of the repository (under `subfolder` when given), following `Link: <…>; rel="next"` pages.
+   * Every file of the repository (under `subfolder` when given), following `Link: <…>; rel="next"` pages on the
+   * hub's own origin only, at most MAX_TREE_PAGES of them and MAX_TREE_BYTES in all.
    * Paths are as the hub gives them (relative to the repository root).
    */
   async listFiles(repo: string, revision: string, options: { subfolder?: string; signal?: AbortSignal } = {}): Promise<TreeEntry[]> {
@@ -139,38 +176,61 @@ export class HubClient {
     const out: TreeEntry[] = [];
     let url: string | null = this.treeUrl(repo, revision, options.subfolder);
     const seen = new Set<string>();
+    let treeBytes = 0;
     while (url) {
       if (seen.has(url)) break; // a server that links a page to itself
       seen.add(url);
-      const res = await this.get(url, options.signal ? { signal: options.signal } : {});
-      if (res.status === 404) {
-        await res.body?.cancel().catch(() => undefined);
-        const what = options.subfolder ? `${repo} (revision ${revision}, folder ${options.subfolder})` : `${repo} (revision ${revision})`;
-        throw new ModelManagerError(
-          'repo-not-found',
-          `Repository ${what} was not found on ${this.endpoint}. Check the id and revision${this.token ? '' : '; a private or gated repository needs a token (HF_TOKEN or --token)'}.`,
-        );
-      }
-      if (res.status === 401 || res.status === 403) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new ModelManagerError('unauthorized', `${this.endpoint} refused access to ${repo} (HTTP ${res.status}): ${this.token ? 'the token has no access to it (gated? accept its terms on the hub)' : 'it needs a token (HF_TOKEN or --token)'}.`);
-      }
-      if (!res.ok) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new ModelManagerError('http', `Listing ${repo} failed: HTTP ${res.status} ${res.statusText} from ${url}.`);
-      }
-      const page = (await res.json()) as unknown;
-      if (!Array.isArray(page)) throw new ModelManagerError('http', `Listing ${repo}: ${url} did not return a JSON array.`);
-      for (const e of page as Array<Record<string, unknown>>) {
-        if ((e.type !== 'file' && e.type !== 'directory') || typeof e.path !== 'string') continue;
-        const entry: TreeEntry = { type: e.type, path: e.path, size: typeof e.size === 'number' ? e.size : 0, oid: typeof e.oid === 'string' ? e.oid : '' };
-        const lfs = e.lfs as { oid?: unknown; size?: unknown } | undefined;
-        if (lfs && typeof lfs.oid === 'string') entry.lfs = { oid: lfs.oid, size: typeof lfs.size === 'number' ? lfs.size : entry.size };
-        out.push(entry);
-      }
-      const next = nextLink(res.headers.get('link'));
-      url = next ? new URL(next, url).toString() : null;
+      if (seen.size > MAX_TREE_PAGES) throw new ModelManagerError('http', `Listing ${repo}: ${this.endpoint} sent more than ${MAX_TREE_PAGES} pages; refused.`);
+      const page = await this.treePage(repo, revision, url, options.subfolder, options.signal, MAX_TREE_BYTES - treeBytes);
+      treeBytes += page.bytes;
+      for (const e of page.entries) out.push(e);
+      url = page.next;
     }
     return out;
+  }
+
+  /** One page of the tree: its entries, its size and the next page (only ever on the hub's own origin). */
+  private async treePage(repo: string, revision: string, url: string, subfolder: string | undefined, signal: AbortSignal | undefined, bytesLeft: number): Promise<{ entries: TreeEntry[]; bytes: number; next: string | null }> {
+    const res = await this.get(url, signal ? { signal } : {});
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      const what = subfolder ? `${repo} (revision ${revision}, folder ${subfolder})` : `${repo} (revision ${revision})`;
+      throw new ModelManagerError(
+        'repo-not-found',
+        `Repository ${what} was not found on ${this.endpoint}. Check the id and revision${this.token ? '' : '; a private or gated repository needs a token (HF_TOKEN or --token)'}.`,
+      );
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new ModelManagerError('unauthorized', `${this.endpoint} refused access to ${repo} (HTTP ${res.status}): ${this.token ? 'the token has no access to it (gated? accept its terms on the hub)' : 'it needs a token (HF_TOKEN or --token)'}.`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new ModelManagerError('http', `Listing ${repo} failed: HTTP ${res.status} ${res.statusText} from ${url}.`);
+    }
+    const body = await readCapped(res, Math.min(MAX_TREE_PAGE_BYTES, bytesLeft), `Listing ${repo}: the page ${url}`);
+    let page: unknown;
+    try {
+      page = JSON.parse(body);
+    } catch {
+      throw new ModelManagerError('http', `Listing ${repo}: ${url} did not return JSON.`);
+    }
+    if (!Array.isArray(page)) throw new ModelManagerError('http', `Listing ${repo}: ${url} did not return a JSON array.`);
+    const out: TreeEntry[] = [];
+    for (const e of page as Array<Record<string, unknown>>) {
+      if (typeof e !== 'object' || e === null) continue;
+      if ((e.type !== 'file' && e.type !== 'directory') || typeof e.path !== 'string') continue;
+      const entry: TreeEntry = { type: e.type, path: e.path, size: typeof e.size === 'number' ? e.size : 0, oid: typeof e.oid === 'string' ? e.oid : '' };
+      const lfs = e.lfs as { oid?: unknown; size?: unknown } | undefined;
+      // An LFS entry without a usable sha256 keeps an empty one: selectFiles refuses it as unverifiable.
+      if (lfs && typeof lfs === 'object') entry.lfs = { oid: typeof lfs.oid === 'string' ? lfs.oid : '', size: typeof lfs.size === 'number' ? lfs.size : entry.size };
+      out.push(entry);
+    }
+    const link = nextLink(res.headers.get('link'));
+    const next = link ? new URL(link, url).toString() : null;
+    if (next && !this.isHubOrigin(next)) {
+      throw new ModelManagerError('http', `Listing ${repo}: ${this.endpoint} sent a next page on another site (${new URL(next).origin}); refused.`);
+    }
+    return { entries: out, bytes: Buffer.byteLength(body), next };
   }
 }

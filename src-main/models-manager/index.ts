@@ -2,7 +2,7 @@
 // repositories from the Hugging Face hub. Plain Node (no Electron): used by the CLI and the studio service.
 export { ModelManagerError, isAbort, type ModelManagerErrorCode } from './errors.js';
 export { HubClient, DEFAULT_ENDPOINT, nextLink, validateRepoId, type HubOptions, type TreeEntry } from './hub.js';
-export { selectFiles, type PlannedFile } from './select.js';
+export { selectFiles, repoPathProblem, type PlannedFile } from './select.js';
 export { downloadModel, defaultModelName, stagingId, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
 export {
   importModel,

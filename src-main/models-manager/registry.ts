@@ -2,14 +2,18 @@
 // ever half-registered: imports and downloads are assembled in a hidden folder of the models folder (same
 // filesystem) and renamed into place in one step; removals rename the folder away first, then delete it.
 import { randomBytes } from 'node:crypto';
-import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectModel } from '../engine/model/inspect.js';
 import { ModelManagerError } from './errors.js';
 
 /** Hidden folder of the models folder holding downloads in progress (one subfolder per repo@revision). */
 export const STAGING_DIR = '.downloads';
-/** Written into a downloaded model: where it came from. */
+/**
+ * Written into every model folder the manager installs (downloaded: the hub repository; imported by copy: the
+ * source folder). removeModel deletes only folders that hold it, so a models folder pointed at the wrong place
+ * (a home folder) never loses anything the manager did not put there.
+ */
 export const SOURCE_FILE = 'latent-source.json';
 
 export interface InstalledModel {
@@ -181,7 +185,11 @@ export async function importModel(source: string, options: ImportOptions): Promi
   const tmp = path.join(modelsDir, tmpName('import', name));
   try {
     if (options.link) await symlink(realSrc, tmp, process.platform === 'win32' ? 'junction' : 'dir');
-    else await cp(realSrc, tmp, { recursive: true, errorOnExist: true, force: false, preserveTimestamps: true });
+    else {
+      await cp(realSrc, tmp, { recursive: true, errorOnExist: true, force: false, preserveTimestamps: true });
+      // A copy of a model we downloaded keeps its hub source; any other copy records where it came from.
+      if (!(await isInstalledByUs(tmp))) await writeFile(path.join(tmp, SOURCE_FILE), `${JSON.stringify({ importedFrom: realSrc, importedAt: new Date().toISOString() }, null, 2)}\n`);
+    }
     if (await exists(target)) throw new ModelManagerError('exists', `A model named "${name}" appeared in ${modelsDir} meanwhile.`, { file: target });
     await rename(tmp, target);
   } catch (error) {
@@ -193,7 +201,23 @@ export async function importModel(source: string, options: ImportOptions): Promi
   return describeInstalled(target);
 }
 
-/** Removes a model by name. A linked model loses only its link (its folder is left alone). */
+/** Whether a model folder holds the SOURCE_FILE the manager writes when it downloads or imports (copies) a model. */
+async function isInstalledByUs(dir: string): Promise<boolean> {
+  const file = path.join(dir, SOURCE_FILE);
+  const l = await lstat(file).catch(() => null);
+  if (!l?.isFile() || l.size > 64 * 1024) return false;
+  try {
+    const src = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown> | null;
+    return typeof src === 'object' && src !== null && (typeof src['repo'] === 'string' || typeof src['importedFrom'] === 'string');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes a model by name. A linked model loses only its link (its folder is left alone); a folder is deleted only
+ * when the manager installed it (it holds SOURCE_FILE).
+ */
 export async function removeModel(name: string, modelsDir: string): Promise<{ name: string; dir: string; linked: boolean }> {
   const n = validateModelName(name);
   const dir = path.join(path.resolve(modelsDir), n);
@@ -204,6 +228,13 @@ export async function removeModel(name: string, modelsDir: string): Promise<{ na
     return { name: n, dir, linked: true };
   }
   if (!l.isDirectory()) throw new ModelManagerError('model-not-found', `${dir} is not a model folder.`, { file: dir });
+  if (!(await isInstalledByUs(dir))) {
+    throw new ModelManagerError(
+      'invalid',
+      `${dir} was not installed by Latent Studio (it has no ${SOURCE_FILE}); it is left alone. Delete it yourself if it is a model you no longer want.`,
+      { file: dir },
+    );
+  }
   // Out of the listing in one step, then deleted.
   const trash = path.join(path.dirname(dir), tmpName('removing', n));
   await rename(dir, trash);

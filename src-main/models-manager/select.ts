@@ -18,6 +18,28 @@ const REQUIRED_ONNX = ['text_encoder/model.onnx', 'unet/model.onnx', 'vae_decode
 /** Weights in other formats, variants, docs: never needed by the ONNX engine. */
 const SKIP_EXT = /\.(safetensors|bin|ckpt|pt|pth|msgpack|h5|ot|gguf|md|png|jpe?g|webp|gif|txt\.bak)$/i;
 
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
+
+/**
+ * Why a repository path is unsafe to write under the model folder on some platform, or null when it is safe.
+ * The hub's names are POSIX paths, but the same name is joined with Windows' path rules there: a backslash, a
+ * drive letter, ':' (an NTFS stream), a device name (NUL, COM1.json) or a trailing dot/space all mean something
+ * else than a plain file name, and '..' leaves the folder everywhere.
+ */
+export function repoPathProblem(p: string): string | null {
+  if (p === '' || p.length > 1024) return 'empty or too long';
+  if (/[\x00-\x1f\x7f]/.test(p)) return 'control character';
+  if (p.includes('\\')) return 'backslash';
+  if (p.startsWith('/')) return 'absolute path';
+  if (/[<>:"|?*]/.test(p)) return 'character not allowed on Windows (< > : " | ? *)';
+  for (const segment of p.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') return `"${segment}" path segment`;
+    if (/[. ]$/.test(segment)) return 'segment ending in a dot or space';
+    if (WINDOWS_DEVICE.test(segment)) return `Windows device name "${segment}"`;
+  }
+  return null;
+}
+
 function keepInComponent(name: string): boolean {
   if (name.includes('/')) return false; // nested folders (e.g. unet/fp16/...) are variants
   if (SKIP_EXT.test(name)) return false;
@@ -39,7 +61,10 @@ function keepInTextDir(name: string): boolean {
  * does not hold an ONNX diffusers-layout pipeline.
  */
 export function selectFiles(tree: readonly TreeEntry[], repo: string, subfolder?: string): PlannedFile[] {
-  const prefix = subfolder ? `${subfolder.replace(/^\/+|\/+$/g, '')}/` : '';
+  const sub = subfolder?.replace(/^\/+|\/+$/g, '');
+  const subProblem = sub ? repoPathProblem(sub) : null;
+  if (subProblem) throw new ModelManagerError('invalid', `Bad subfolder "${subfolder}" (${subProblem}).`);
+  const prefix = sub ? `${sub}/` : '';
   const files = tree.filter((e) => e.type === 'file' && e.path.startsWith(prefix));
   const out: PlannedFile[] = [];
   for (const e of files) {
@@ -53,9 +78,19 @@ export function selectFiles(tree: readonly TreeEntry[], repo: string, subfolder?
     else if (top === 'tokenizer') keep = keepInTextDir(rest);
     else if ((ONNX_COMPONENTS as readonly string[]).includes(top)) keep = keepInComponent(rest);
     if (!keep) continue;
+    // Checked before the path is ever joined to a folder, on every platform's rules.
+    const problem = repoPathProblem(e.path);
+    if (problem) {
+      throw new ModelManagerError('invalid', `${repo} lists a file with an unsafe name ${JSON.stringify(e.path)} (${problem}); nothing was downloaded.`, { details: [e.path] });
+    }
     const planned: PlannedFile = { path: e.path, local, size: e.lfs?.size ?? e.size };
-    if (e.lfs?.oid) planned.sha256 = e.lfs.oid.toLowerCase();
-    else if (/^[0-9a-f]{40}$/i.test(e.oid)) planned.gitSha1 = e.oid.toLowerCase();
+    if (e.lfs) {
+      if (/^[0-9a-f]{64}$/i.test(e.lfs.oid)) planned.sha256 = e.lfs.oid.toLowerCase();
+    } else if (/^[0-9a-f]{40}$/i.test(e.oid)) planned.gitSha1 = e.oid.toLowerCase();
+    if (!planned.sha256 && !planned.gitSha1) {
+      // Every file the hub serves has one; a file without is one nobody can check, so it is not installed.
+      throw new ModelManagerError('checksum', `${repo}: the hub gives no sha256 or git hash for ${e.path}, so it cannot be verified; nothing was downloaded.`, { details: [e.path] });
+    }
     out.push(planned);
   }
   const have = new Set(out.map((f) => f.local));

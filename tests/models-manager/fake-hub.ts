@@ -41,6 +41,14 @@ export interface Faults {
   token?: string;
   /** Tree page size (default: everything in one page). */
   pageSize?: number;
+  /** Hostile tree: pages keep linking to a next one (empty past the files) until this many were served. */
+  endlessPages?: number;
+  /** Hostile tree: the next-page link points at this origin (e.g. another FakeHub's url) instead of the hub's. */
+  nextOrigin?: string;
+  /** Hostile tree: this many bytes of JSON whitespace before the page, streamed without Content-Length. */
+  treePadding?: number;
+  /** Hostile tree: these files are listed without an oid or LFS hash. */
+  noHash?: Set<string>;
 }
 
 /** Git's blob sha1 ("blob <size>\0" + content): what the hub's `oid` is for non-LFS files. */
@@ -129,6 +137,10 @@ export class FakeHub {
         if (!file.path.startsWith(sub)) continue;
         const parts = file.path.split('/');
         for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+        if (f.noHash?.has(file.path)) {
+          entries.push({ type: 'file', path: file.path, size: file.data.length });
+          continue;
+        }
         entries.push({
           type: 'file',
           path: file.path,
@@ -142,12 +154,13 @@ export class FakeHub {
       const cursor = Number(url.searchParams.get('cursor') ?? 0);
       const page = entries.slice(cursor, cursor + size);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (cursor + size < entries.length) {
-        const next = new URL(`${this.url}${url.pathname}`);
+      if (cursor + size < entries.length || cursor / size + 1 < (f.endlessPages ?? 0)) {
+        const next = new URL(`${f.nextOrigin ?? this.url}${url.pathname}`);
         next.searchParams.set('recursive', 'true');
         next.searchParams.set('cursor', String(cursor + size));
         headers.link = `<${next.toString()}>; rel="next"`;
       }
+      if (f.treePadding) return this.padded(req, res, headers, f.treePadding, JSON.stringify(page));
       res.writeHead(200, headers).end(JSON.stringify(page));
       return;
     }
@@ -178,6 +191,22 @@ export class FakeHub {
       return this.serveFile(req, res, file, hit);
     }
     res.writeHead(404).end('not found');
+  }
+
+  /** `padding` bytes of spaces then `json`, chunked (no Content-Length), stopping when the client goes away. */
+  private async padded(req: http.IncomingMessage, res: http.ServerResponse, headers: Record<string, string>, padding: number, json: string): Promise<void> {
+    res.writeHead(200, headers);
+    const spaces = Buffer.alloc(64 * 1024, 0x20);
+    for (let sent = 0; sent < padding; sent += spaces.length) {
+      if (res.destroyed || req.destroyed) return;
+      if (!res.write(spaces.subarray(0, Math.min(spaces.length, padding - sent)))) {
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
+      }
+    }
+    res.end(json);
   }
 
   private async serveFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, hit: FakeFile): Promise<void> {

@@ -1,5 +1,5 @@
 // The models folder: import (copy / link), list, remove; and the tree selection / Link parsing helpers.
-import { cp, lstat, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import {
   removeModel,
   resolveModelsDir,
   selectFiles,
+  SOURCE_FILE,
+  repoPathProblem,
   validateModelName,
   type TreeEntry,
 } from '../../src-main/models-manager/index.js';
@@ -85,10 +87,29 @@ describe('import / list / remove', () => {
     expect(await readdir(models)).toEqual(['two']);
   });
 
+  it('never deletes a folder it did not install (a models folder pointed at a home folder)', async () => {
+    const home = path.join(tmp, 'home');
+    await mkdir(path.join(home, 'Documents'), { recursive: true });
+    await writeFile(path.join(home, 'Documents', 'thesis.txt'), 'irreplaceable');
+    expect(await code(removeModel('Documents', home))).toBe('invalid');
+    expect(await readFile(path.join(home, 'Documents', 'thesis.txt'), 'utf8')).toBe('irreplaceable');
+    // A real model the user copied in by hand is theirs too.
+    await cp(TINY_DIR, path.join(home, 'hand-copied'), { recursive: true });
+    expect(await code(removeModel('hand-copied', home))).toBe('invalid');
+    // A marker that is a link (to a file of ours elsewhere) does not count.
+    const ours = await importModel(TINY_DIR, { modelsDir: models, name: 'ours' });
+    await symlink(path.join(ours.dir, SOURCE_FILE), path.join(home, 'hand-copied', SOURCE_FILE));
+    expect(await code(removeModel('hand-copied', home))).toBe('invalid');
+    expect((await stat(path.join(home, 'hand-copied', 'unet', 'model.onnx'))).isFile()).toBe(true);
+    // What the manager imported carries the marker and is removed.
+    expect(JSON.parse(await readFile(path.join(ours.dir, SOURCE_FILE), 'utf8'))).toMatchObject({ importedFrom: TINY_DIR });
+    await removeModel('ours', models);
+    expect(await readdir(models)).toEqual([]);
+  });
+
   it('lists nothing for a missing folder; skips hidden entries; reports broken links', async () => {
     expect(await listInstalled(path.join(tmp, 'none'))).toEqual([]);
     await mkdir(path.join(models, '.downloads', 'x'), { recursive: true });
-    const { symlink } = await import('node:fs/promises');
     await symlink(path.join(tmp, 'gone'), path.join(models, 'dangling'));
     const list = await listInstalled(models);
     expect(list).toHaveLength(1);
@@ -146,6 +167,41 @@ describe('tree selection', () => {
     const unet = selectFiles(tree, 'o/r').find((x) => x.local === 'unet/model.onnx_data')!;
     expect(unet).toMatchObject({ size: 5000, sha256: 'b'.repeat(64) });
     expect(selectFiles(tree, 'o/r').find((x) => x.local === 'model_index.json')!.gitSha1).toBe('a'.repeat(40));
+  });
+
+  it('refuses repository file names that escape or mean something else on any platform (before any join)', () => {
+    const base = ['model_index.json', 'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'].map((p) => f(p, 10, p.endsWith('.onnx')));
+    const hostile = [
+      'tokenizer/..\\..\\..\\..\\evil-win.json', // a literal name on Linux, four levels up with path.win32
+      'tokenizer/C:evil.json',
+      'tokenizer/vocab.json:stream.json',
+      'tokenizer/NUL.json',
+      'tokenizer/com1.txt',
+      'tokenizer/a\u0000b.json',
+    ];
+    for (const name of hostile) {
+      let error: unknown;
+      try {
+        selectFiles([...base, f(name)], 'o/r');
+      } catch (e) {
+        error = e;
+      }
+      expect(error, name).toBeInstanceOf(ModelManagerError);
+      expect((error as ModelManagerError).code).toBe('invalid');
+      expect((error as Error).message).toContain('unsafe name');
+    }
+    for (const p of ['/etc/passwd', '../up', 'a//b', 'a/./b', 'x\\y', 'D:/x', 'aux', 'lpt9.log', 'ok/name.', 'ok/name ']) expect(repoPathProblem(p), p).not.toBeNull();
+    for (const p of ['unet/model.onnx', 'tokenizer/merges.txt', 'a b/c-d_e.json', 'console.json', 'nullable/x']) expect(repoPathProblem(p), p).toBeNull();
+    expect(() => selectFiles(base, 'o/r', '..\\..\\x')).toThrow(/Bad subfolder/);
+  });
+
+  it('refuses a file the hub gives no hash for (it could not be verified)', () => {
+    const tree = ['model_index.json', 'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'].map((p) => f(p, 10, p.endsWith('.onnx')));
+    expect(selectFiles(tree, 'o/r')).toHaveLength(4);
+    const noOid = tree.map((e) => (e.path === 'model_index.json' ? { ...e, oid: '' } : e));
+    expect(() => selectFiles(noOid, 'o/r')).toThrow(expect.objectContaining({ code: 'checksum' }));
+    const badLfs = tree.map((e) => (e.path === 'unet/model.onnx' ? { ...e, lfs: { oid: 'not-a-sha', size: 10 } } : e));
+    expect(() => selectFiles(badLfs, 'o/r')).toThrow(/cannot be verified/);
   });
 
   it('parses Link headers', () => {

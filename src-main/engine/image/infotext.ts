@@ -70,8 +70,75 @@ export interface ParsedInfotext {
   maskBlur?: number;
 }
 
-const RE_PARAM = /\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/g;
 const RE_SIZE = /^(\d+)x(\d+)$/;
+
+const isWordChar = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95; // [A-Za-z0-9_]
+const isKeyChar = (c: number): boolean => isWordChar(c) || c === 32 || c === 45 || c === 47; // [\w \-/]
+/** JavaScript's \s (ASCII fast path). */
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
+const isLineTerminator = (c: number): boolean => c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+
+/** A1111 writes a few dozen; a line with more is not a tool's, and the rest of it is not read. */
+const MAX_INFOTEXT_PAIRS = 1000;
+
+/** The end (after the closing quote) of a JSON-style quoted value starting at `open`, or -1 when it does not close. */
+function quotedEnd(line: string, open: number): number {
+  let i = open + 1;
+  while (i < line.length) {
+    const c = line.charCodeAt(i);
+    if (c === 34) return i === open + 1 ? -1 : i + 1; // '""' is not a quoted value for A1111 either
+    if (c === 92) {
+      if (i + 1 >= line.length || isLineTerminator(line.charCodeAt(i + 1))) return -1;
+      i += 2;
+    } else i++;
+  }
+  return -1;
+}
+
+/**
+ * The "Key: value" pairs of an infotext's last line, in one forward pass (linear in the line's length).
+ * Same pairs as A1111's regex `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)` — which backtracks
+ * quadratically on a long line without a match, so it is not used. A key is a run of [\w \-/] that starts with
+ * a word character, is at least 2 long and ends right before ':'; no shorter key inside a failed run can match
+ * either (it would end at the same place), so the scan jumps past the whole run. At most MAX_INFOTEXT_PAIRS.
+ */
+export function infotextPairs(line: string): [key: string, value: string][] {
+  const out: [string, string][] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n && out.length < MAX_INFOTEXT_PAIRS) {
+    if (!isWordChar(line.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < n && isKeyChar(line.charCodeAt(end))) end++;
+    if (end - i < 2 || line.charCodeAt(end) !== 58 /* : */) {
+      i = end;
+      continue;
+    }
+    const key = line.slice(i, end);
+    let v = end + 1;
+    while (v < n && isSpace(line.charCodeAt(v))) v++;
+    let value: string | undefined;
+    if (line.charCodeAt(v) === 34) {
+      const close = quotedEnd(line, v);
+      if (close !== -1 && (close === n || line.charCodeAt(close) === 44)) {
+        value = line.slice(v, close);
+        i = close + 1;
+      }
+    }
+    if (value === undefined) {
+      let comma = line.indexOf(',', v);
+      if (comma === -1) comma = n;
+      value = line.slice(v, comma);
+      i = comma + 1;
+    }
+    out.push([key, value]);
+  }
+  return out;
+}
 
 function unquote(v: string): string {
   try {
@@ -93,7 +160,9 @@ export function parseInfotext(text: string): ParsedInfotext {
   const all = text.trim().split('\n');
   let last = all.pop() ?? '';
   const lines = all;
-  if ([...last.matchAll(RE_PARAM)].length < 3) {
+  let pairs = infotextPairs(last);
+  if (pairs.length < 3) {
+    pairs = [];
     lines.push(last);
     last = '';
   }
@@ -110,9 +179,8 @@ export function parseInfotext(text: string): ParsedInfotext {
     else prompt += (prompt === '' ? '' : '\n') + line;
   }
   const params: Record<string, string> = {};
-  for (const m of last.matchAll(RE_PARAM)) {
-    const k = m[1]!;
-    let v = m[2]!;
+  for (const [k, raw] of pairs) {
+    let v = raw;
     if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = unquote(v);
     params[k] = v;
     const size = RE_SIZE.exec(v);

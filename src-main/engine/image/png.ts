@@ -1,10 +1,10 @@
 // PNG encoding (sharp) with text metadata chunks, and a reader for tEXt / zTXt / iTXt.
-import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import extractChunks from 'png-chunks-extract';
 import encodeChunks from 'png-chunks-encode';
 import pngText from 'png-chunk-text';
 import { ImageError } from './raster.js';
+import { TextBudget, TextLimitError } from './text-limits.js';
 
 export interface PngTextEntry {
   keyword: string;
@@ -72,7 +72,8 @@ function readLatin1(data: Uint8Array, start: number, end: number): string {
 
 /**
  * All text chunks of a PNG (tEXt, zTXt, iTXt), keyword → text; later duplicates win.
- * Throws ImageError('bad-image') if the bytes are not a PNG.
+ * Throws ImageError('bad-image') if the bytes are not a PNG, ImageError('bad-metadata') when the text passes the
+ * caps of text-limits.ts.
  */
 export function readPngText(png: Uint8Array): Record<string, string> {
   let chunks;
@@ -82,16 +83,19 @@ export function readPngText(png: Uint8Array): Record<string, string> {
     throw new ImageError('bad-image', `Not a PNG file: ${(err as Error).message}`, { cause: err });
   }
   const out: Record<string, string> = {};
+  const budget = new TextBudget();
   for (const chunk of chunks) {
     const d = chunk.data;
     try {
       if (chunk.name === 'tEXt') {
+        budget.take(d.length, 'tEXt');
         const { keyword, text } = pngText.decode(d);
         out[keyword] = text;
       } else if (chunk.name === 'zTXt') {
         const z = d.indexOf(0);
         if (z < 0) continue;
-        out[readLatin1(d, 0, z)] = inflateSync(d.subarray(z + 2)).toString('latin1');
+        const keyword = readLatin1(d, 0, z);
+        out[keyword] = budget.inflate(d.subarray(z + 2), keyword).toString('latin1');
       } else if (chunk.name === 'iTXt') {
         const z = d.indexOf(0);
         if (z < 0) continue;
@@ -101,9 +105,11 @@ export function readPngText(png: Uint8Array): Record<string, string> {
         const translated = d.indexOf(0, lang + 1);
         if (lang < 0 || translated < 0) continue;
         const body = d.subarray(translated + 1);
-        out[keyword] = (compressed ? inflateSync(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength)).toString('utf8');
+        if (!compressed) budget.take(body.length, keyword);
+        out[keyword] = (compressed ? budget.inflate(body, keyword) : Buffer.from(body.buffer, body.byteOffset, body.byteLength)).toString('utf8');
       }
-    } catch {
+    } catch (error) {
+      if (error instanceof TextLimitError) throw new ImageError('bad-metadata', error.message, { cause: error });
       // A damaged text chunk is skipped; the image itself may still be fine.
     }
   }
