@@ -89,8 +89,12 @@ export class DocumentStore {
     try {
       const raw = JSON.parse(text) as SavedFile;
       if (raw?.format !== 'latent-studio-autosave' || raw.version !== 1 || typeof raw.savedAt !== 'number' || !raw.blobs || typeof raw.blobs !== 'object') return null;
+      // The same schema as save(): what could not be saved is not loaded either (e.g. settings nested too deep).
       const doc = autosaveDocumentSchema.safeParse(raw.document);
-      if (!doc.success) return null;
+      if (!doc.success) {
+        this.options.log?.('warning', `autosave: ${file} holds an invalid document (${doc.error.issues[0]?.message ?? 'bad shape'}); trying the previous save.`);
+        return null;
+      }
       return { ...raw, document: doc.data as AutosaveDocument };
     } catch {
       this.options.log?.('warning', `autosave: ${file} is damaged; trying the previous save.`);

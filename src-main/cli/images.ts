@@ -1,7 +1,39 @@
 // Reading the images given on the command line (init image, mask) and encoding preview frames.
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { usageError } from './errors.js';
+
+/** The largest input file the CLI reads (an init image or mask; the browser host's frame limit is the same). */
+export const MAX_INPUT_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads a regular file of at most `limit` bytes. Devices (/dev/zero), FIFOs and folders are refused before a
+ * byte is read, and a file that grows while it is read is refused: a hostile path can neither hang the
+ * CLI nor fill its memory. O_NONBLOCK: opening a FIFO must not wait for a writer; the check that follows
+ * (on the open handle, so a swapped path cannot slip through) then refuses it.
+ */
+export async function readBoundedFile(file: string, limit = MAX_INPUT_FILE_BYTES): Promise<Buffer> {
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+    if (!info.isFile()) throw Object.assign(new Error('not a regular file (a device, pipe or socket)'), { code: 'ENOTREGULAR' });
+    if (info.size > limit) throw Object.assign(new Error(`${info.size} bytes, more than the limit of ${limit}`), { code: 'ETOOBIG' });
+    // One byte more than the size stat gave: a file still growing is noticed, never read past its size + 1.
+    const buffer = Buffer.alloc(info.size + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > info.size) throw Object.assign(new Error('it changed while being read'), { code: 'ECHANGED' });
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
 
 export interface ImageFile {
   path: string;
@@ -15,11 +47,10 @@ export interface ImageFile {
 export async function readImageFile(file: string, flag: string): Promise<ImageFile> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readBoundedFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw usageError(`cannot read ${flag} image '${file}': ${reason}`);
   }
   try {

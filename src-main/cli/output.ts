@@ -1,7 +1,8 @@
 // Output file names and atomic writes.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { usageError } from './errors.js';
 
 /** The default of `--out`: in the current directory, one file per seed. */
 export const DEFAULT_OUT_PATTERN = 'latent-{seed}.png';
@@ -33,6 +34,29 @@ export function outputPath(pattern: string, fields: OutputNameFields): string {
   return name.replaceAll('{seed}', fields.seed).replaceAll('{n}', String(fields.index));
 }
 
+/**
+ * Why `target` cannot be an output file, or undefined when it can (it is a regular file or does not exist).
+ * A folder or a device (/dev/full, /dev/stdout) is never replaced by a rename nor written next to as `<path>.png`.
+ */
+export async function outputTargetProblem(target: string): Promise<string | undefined> {
+  let info;
+  try {
+    info = await stat(target);
+  } catch {
+    return undefined; // missing (fine) or unreadable: the write itself reports it
+  }
+  if (info.isFile()) return undefined;
+  return info.isDirectory() ? 'it is a folder' : 'it is a device, pipe or socket, not a file';
+}
+
+/** Refuses (usage error) an `--out` that names an existing folder or device, before any work is done. */
+export async function checkOutPattern(pattern: string): Promise<void> {
+  const problem = await outputTargetProblem(pattern);
+  if (problem === undefined) return;
+  const hint = problem === 'it is a folder' ? `; to write into it, give a file name such as '${path.join(pattern, DEFAULT_OUT_PATTERN)}'` : '';
+  throw usageError(`--out '${pattern}': ${problem}${hint}`);
+}
+
 /** Temporary files not yet renamed into place, removed when a run is cancelled. */
 const pendingTemps = new Set<string>();
 
@@ -53,6 +77,8 @@ export async function removePendingTempFiles(): Promise<void> {
  * hidden `.name.*.tmp` file (removed on Ctrl+C).
  */
 export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
+  const problem = await outputTargetProblem(file);
+  if (problem !== undefined) throw new Error(`'${file}': ${problem}`);
   const dir = path.dirname(path.resolve(file));
   await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

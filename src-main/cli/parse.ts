@@ -1,5 +1,6 @@
 // Argument parsers for commander: each throws InvalidArgumentError with a short reason,
 // which commander turns into one line: "error: option '--steps <n>' argument 'x' is invalid. <reason>".
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { generationLimits, MAX_SEED } from '../shared/generation-limits.js';
 
@@ -24,6 +25,17 @@ export function parseNumber(options: { min?: number; max?: number } = {}): (valu
     if (options.max !== undefined && n > options.max) throw new InvalidArgumentError(`Expected at most ${options.max}.`);
     return n;
   };
+}
+
+/**
+ * --threads: 1 up to the machine's logical CPUs. More threads than CPUs only costs memory (each onnxruntime pool
+ * thread has its own stack and arena: 10^6 threads grew to 19 GB before the kernel killed the run).
+ */
+export function parseThreads(value: string): number {
+  const n = parseInteger({ min: 1 })(value);
+  const cpus = availableParallelism();
+  if (n > cpus) throw new InvalidArgumentError(`This machine has ${cpus} logical CPU${cpus === 1 ? '' : 's'}: at most ${cpus}.`);
+  return n;
 }
 
 /** Image sizes: the request's size limits (a multiple of 8: the VAE downsamples by 8). */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode, describeError } from './errors.js';
 import { SCHEDULER_NAMES } from '../engine/pipeline/request.js';
-import { parseImageSize, parseInteger, parseNumber, parseSeed } from './parse.js';
+import { parseImageSize, parseInteger, parseNumber, parseSeed, parseThreads } from './parse.js';
 
 const BACKENDS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
@@ -77,7 +77,7 @@ export function createProgram(io: RunIO = {}): { program: Command; result: { cod
     .option('--preview-dir <dir>', 'save every live preview frame as PNG here (preview-<image>-<step>.png)')
     .option('--preview-every <n>', 'with --preview-dir: a preview every N steps (default 1)', parseInteger({ min: 1 }))
     .addOption(new Option('--backend <name>', 'execution provider (default cpu)').choices(BACKENDS))
-    .option('--threads <n>', 'CPU threads for ONNX Runtime (default: physical cores)', parseInteger({ min: 1 }))
+    .option('--threads <n>', 'CPU threads for ONNX Runtime, at most the logical CPUs (default: physical cores)', parseThreads)
     .option('--json', 'print a JSON array (path, seed, size, infotext) instead of the paths')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(

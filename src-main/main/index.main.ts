@@ -10,6 +10,7 @@ import { contentSecurityPolicy } from '../host/csp.js';
 import { ChannelEngineClient } from '../host/engine.js';
 import { StudioService, type StudioConnection } from '../host/studio-service.js';
 import { IPC_ACK, IPC_EVENT, IPC_INVOKE } from '../shared/ipc.js';
+import { devToolsAllowed } from './dev-tools.main.js';
 import { utilityProcessChannel } from './engine-process.main.js';
 import { installAppMenu } from './menu.main.js';
 import { APP_HOST, APP_SCHEME, hardenContents, hardenSession, isTrustedUrl } from './security.main.js';
@@ -116,7 +117,7 @@ function createWindow(): BrowserWindow {
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
-      devTools: !app.isPackaged || process.env['LATENT_STUDIO_DEVTOOLS'] === '1',
+      devTools: devToolsAllowed(app.isPackaged),
     },
   });
   const contents = win.webContents;
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     log: (level, message) => (level === 'error' ? console.error : console.warn)(`latent-studio: ${message}`),
   });
   registerIpc();
-  installAppMenu(!app.isPackaged || process.env['LATENT_STUDIO_DEVTOOLS'] === '1');
+  installAppMenu(devToolsAllowed(app.isPackaged));
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -208,6 +208,28 @@ const empty = z.union([z.undefined(), z.null(), z.strictObject({})]).transform((
 export const BLOB_ID = /^[A-Za-z0-9_-]{1,80}$/;
 const blobId = z.string().regex(BLOB_ID, { error: 'blob ids are 1-80 letters, digits, _ or -' });
 
+/** How deep the autosaved settings may nest, and how many values they may hold in all. */
+export const MAX_SETTINGS_DEPTH = 32;
+export const MAX_SETTINGS_VALUES = 100_000;
+
+/**
+ * Whether a JSON-like value nests at most `maxDepth` levels and holds at most `maxValues` values. Iterative: a
+ * 3,000-deep value saved once could never be loaded again (structured clone and recursive code overflow the stack).
+ * Shared references and cycles count once per path, so the value budget also stops a graph built to explode.
+ */
+export function withinJsonLimits(value: unknown, maxDepth = MAX_SETTINGS_DEPTH, maxValues = MAX_SETTINGS_VALUES): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  let seen = 0;
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (++seen > maxValues) return false;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= maxDepth) return false;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
 export const autosaveDocumentSchema = z.strictObject({
   version: z.literal(1),
   width: z.number().int().min(1).max(16384),
@@ -216,7 +238,9 @@ export const autosaveDocumentSchema = z.strictObject({
   mask: blobId.nullable(),
   results: z.array(z.strictObject({ blob: blobId, seed: z.string().max(40), infotext: z.string().max(200_000) })).max(1000),
   resultIndex: z.number().int().min(0),
-  settings: z.record(z.string(), z.unknown()),
+  settings: z.record(z.string(), z.unknown()).refine((settings) => withinJsonLimits(settings), {
+    error: `settings nest deeper than ${MAX_SETTINGS_DEPTH} levels or hold more than ${MAX_SETTINGS_VALUES} values`,
+  }),
 });
 
 export const galleryRequestSchemas = {

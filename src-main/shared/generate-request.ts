@@ -6,6 +6,7 @@
 // PNG the request stays ONE flat object (old gallery PNGs keep loading).
 import { z } from 'zod';
 import { CFG_MODES, generationLimits as limits, INIT_IMAGE_FITS, MAX_SEED, SAMPLER_NAMES } from './generation-limits.js';
+import { imageSizeProblem } from './image-size.js';
 
 export * from './generation-limits.js';
 
@@ -177,9 +178,14 @@ export const previewFields = {
 export const generateRequestFields = { ...promptFields, ...samplingFields, ...canvasFields, ...runFields, ...previewFields };
 
 /** The rule across fields: inpainting needs the image it paints into. */
-export function checkInputsTogether(r: { mask?: unknown; initImage?: unknown }, ctx: z.RefinementCtx): void {
+export function checkInputsTogether(r: { mask?: unknown; initImage?: unknown; width?: number; height?: number }, ctx: z.RefinementCtx): void {
   if (r.mask !== undefined && r.initImage === undefined) {
     ctx.addIssue({ code: 'custom', path: ['mask'], message: 'a mask needs an initImage to inpaint' });
+  }
+  // Each side may be fine while the pixel count is not: refuse before any memory is spent.
+  if (r.width !== undefined && r.height !== undefined) {
+    const problem = imageSizeProblem(r.width, r.height);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['width'], message: problem });
   }
 }
 

@@ -31,7 +31,8 @@ export const generationLimits = {
   cfgScale: { min: 0, default: 7 },
   eta: { min: 0, max: 1, default: 0 },
   /** Width and height in pixels: the VAE works on 8×8 blocks. */
-  size: { min: 8, max: 8192, multiple: 8 },
+  /** maxPixels: width × height at most (image-size.ts), whatever each side allows. */
+  size: { min: 8, max: 8192, multiple: 8, maxPixels: 2048 * 2048 },
   strength: { min: 0, max: 1, default: 0.75 },
   maskBlur: { min: 0, max: 256, default: 4 },
   inpaintPadding: { min: 0, max: 4096, default: 32 },

@@ -29,6 +29,13 @@ export const WIRE_PROTOCOL_VERSION = 1;
 export const WEB_SOCKET_PATH = '/ws';
 /** The largest frame either side accepts (a 2048² RGBA preview is 16 MiB; init images and masks are PNG files). */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+/** The most WebSocket connections the browser host serves at once (a studio tab is one; more wait for a free slot). */
+export const MAX_CONNECTIONS = 8;
+/**
+ * The most bytes the browser host holds for all its connections together: frames being received, calls not yet
+ * answered, and replies/events the clients have not read. MAX_FRAME_BYTES bounds one frame, this bounds them all.
+ */
+export const MAX_BUFFERED_BYTES = 3 * MAX_FRAME_BYTES;
 
 export type ClientMessage =
   | { t: 'call'; id: number; channel: Channel; payload: unknown }

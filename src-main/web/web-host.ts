@@ -17,6 +17,8 @@ import { StudioService, type LogLevel, type StudioConnection } from '../host/stu
 import {
   decodeFrame,
   encodeFrame,
+  MAX_BUFFERED_BYTES,
+  MAX_CONNECTIONS,
   MAX_FRAME_BYTES,
   parseClientMessage,
   WEB_SOCKET_PATH,
@@ -48,6 +50,10 @@ export interface WebHostOptions {
   token?: string;
   version?: string;
   log?: (level: LogLevel, message: string) => void;
+  /** At most this many WebSocket connections at once (default MAX_CONNECTIONS); more are refused with 503. */
+  maxConnections?: number;
+  /** At most this many bytes held for all connections together (default MAX_BUFFERED_BYTES); see wire.ts. */
+  maxBufferedBytes?: number;
 }
 
 export interface WebHost {
@@ -84,6 +90,10 @@ function sameToken(given: string | null, token: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function rawSize(data: RawData): number {
+  return Array.isArray(data) ? data.reduce((n, part) => n + part.byteLength, 0) : data.byteLength;
 }
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
@@ -194,6 +204,30 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const sockets = new Set<WebSocket>();
+  const maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  const maxBufferedBytes = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
+
+  // What each connection holds: bytes of the frame being received (counted off the raw socket, since ws buffers a
+  // frame whole before it emits it) and of the calls not yet answered. Its unread output is ws.bufferedAmount.
+  interface Held {
+    receiving: number;
+    calls: number;
+    messageEnded: boolean;
+  }
+  const held = new Map<WebSocket, Held>();
+  const totalHeld = (): number => {
+    let total = 0;
+    for (const [ws, h] of held) total += h.receiving + h.calls + ws.bufferedAmount;
+    return total;
+  };
+  /** Drops `ws` when all connections together hold more than the budget (it is the one that just added to it). */
+  const withinBudget = (ws: WebSocket): boolean => {
+    if (totalHeld() <= maxBufferedBytes) return true;
+    log('warning', `web host: dropped a connection: the connections hold more than ${maxBufferedBytes} bytes together`);
+    held.delete(ws);
+    ws.terminate(); // not close(): a closing socket would go on buffering its peer's frame
+    return false;
+  };
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: number, text: string): void => {
@@ -218,14 +252,33 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       log('warning', 'web host: refused a WebSocket with a wrong or missing token');
       return refuse(401, 'Unauthorized');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    // handleUpgrade completes synchronously (no verifyClient), so `sockets` already counts every accepted upgrade.
+    if (sockets.size >= maxConnections) {
+      log('warning', `web host: refused a WebSocket: already ${sockets.size} connections (at most ${maxConnections})`);
+      return refuse(503, 'Service Unavailable');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
   });
 
-  function onConnection(ws: WebSocket): void {
+  function onConnection(ws: WebSocket, socket: Duplex): void {
     sockets.add(ws);
+    const mine: Held = { receiving: 0, calls: 0, messageEnded: false };
+    held.set(ws, mine);
+    // ws reads the socket first (its listener was added by handleUpgrade): by the time this one runs, a message
+    // that ended in this chunk has been emitted, and the frame being received starts afresh.
+    socket.on('data', (chunk: Buffer) => {
+      if (mine.messageEnded) {
+        mine.receiving = 0;
+        mine.messageEnded = false;
+      } else {
+        mine.receiving += chunk.byteLength;
+      }
+      withinBudget(ws);
+    });
     const sendMessage = (m: ServerMessage): void => {
       if (ws.readyState !== ws.OPEN) return;
       ws.send(encodeFrame(m), { binary: true });
+      withinBudget(ws);
     };
     sendMessage({ t: 'hello', protocol: WIRE_PROTOCOL_VERSION, host: 'web' });
     const connection: StudioConnection = service.connect({
@@ -234,6 +287,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       },
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      mine.messageEnded = true;
       if (!isBinary) {
         ws.close(1003, 'binary frames only');
         return;
@@ -250,7 +304,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         return;
       }
       const id = msg.id;
+      const size = rawSize(data);
+      mine.calls += size;
+      mine.receiving = 0;
+      if (!withinBudget(ws)) return;
       void connection.invoke(msg.channel, msg.payload).then((result) => {
+        mine.calls -= size;
         try {
           sendMessage({ t: 'reply', id, result });
         } catch (error) {
@@ -260,6 +319,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     });
     ws.on('close', () => {
       sockets.delete(ws);
+      held.delete(ws);
       connection.close();
     });
     ws.on('error', () => undefined);

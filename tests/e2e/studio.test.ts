@@ -19,6 +19,7 @@ describe.skipIf(skipReason !== null)('studio in the browser host', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  let pageUrl = '';
 
   beforeAll(async () => {
     let url = externalUrl;
@@ -27,6 +28,7 @@ describe.skipIf(skipReason !== null)('studio in the browser host', () => {
       host = await startHost();
       url = host.url;
     }
+    pageUrl = url;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -176,6 +178,26 @@ describe.skipIf(skipReason !== null)('studio in the browser host', () => {
     await page.keyboard.press('a');
     expect(await page.evaluate(() => (window as any).__latentStudio.studio.doc.history.labels.at(-1))).toBe('Accept result');
     await page.uncheck('[data-testid=live]');
+  });
+
+  it('moves the token out of the address: not in the URL nor the history, and a reload still connects', async () => {
+    const token = new URLSearchParams(new URL(pageUrl).hash.slice(1)).get('token')!;
+    const tab = await browser.newPage();
+    const connected = () => tab.waitForFunction(() => document.querySelectorAll('[data-testid=model] option').length > 0);
+    try {
+      await tab.goto(pageUrl);
+      await connected();
+      expect(await tab.evaluate(() => location.hash)).toBe('');
+      const cdp = await tab.context().newCDPSession(tab);
+      const { entries } = (await cdp.send('Page.getNavigationHistory')) as { entries: Array<{ url: string }> };
+      expect(entries.length).toBeGreaterThan(0);
+      for (const entry of entries) expect(entry.url).not.toContain(token);
+      await tab.reload();
+      await connected();
+      expect(tab.url()).not.toContain(token);
+    } finally {
+      await tab.close();
+    }
   });
 
   it('raised no page errors (nor CSP violations or failed loads)', () => {

@@ -7,7 +7,7 @@ import { safeParseGenerateRequest, type ParsedRequest } from '../../shared/gener
 import { CliError, ExitCode, describeError, usageError } from '../errors.js';
 import { encodeRgbaPng, readImageFile, type ImageFile } from '../images.js';
 import { modelDirOrDefault } from '../model-arg.js';
-import { DEFAULT_OUT_PATTERN, outputPath, removePendingTempFiles, writeFileAtomic } from '../output.js';
+import { checkOutPattern, DEFAULT_OUT_PATTERN, outputPath, removePendingTempFiles, writeFileAtomic } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 
 export interface GenerateOptions {
@@ -158,6 +158,7 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
   const modelDir = request.model;
   const batchCount = request.batchCount;
   const pattern = options.out ?? DEFAULT_OUT_PATTERN;
+  await checkOutPattern(pattern);
   const progress = createProgressReporter({ quiet: options.quiet === true });
   const controller = new AbortController();
   let signalCode: number = ExitCode.interrupted;

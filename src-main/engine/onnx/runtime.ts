@@ -1,6 +1,7 @@
 // The only module of the project that imports onnxruntime-node. Everything else sees our own small types:
 // OnnxSession, TensorValue, IoMeta. Session options are built here, in one place.
 
+import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 
@@ -59,7 +60,7 @@ export function listSupportedBackends(): BackendInfo[] {
 export interface SessionConfig {
   /** 'cpu' (default), 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'. */
   backend?: string;
-  /** Intra-op threads; 0 or undefined lets onnxruntime choose (all physical cores). */
+  /** Intra-op threads, at most the logical CPUs (see maxThreads); 0 or undefined lets onnxruntime choose (all physical cores). */
   threads?: number;
   /**
    * Let onnxruntime's pool threads busy-wait between ops (its default). Off by default here: a desktop app
@@ -67,6 +68,15 @@ export interface SessionConfig {
    * (LATENT_STUDIO_ORT_SPINNING=1 turns it back on).
    */
   spinning?: boolean;
+}
+
+/**
+ * The most intra-op threads a session gets: the machine's logical CPUs. Every onnxruntime pool thread costs a
+ * stack and per-thread buffers, so a larger number (from any caller, not only the CLI) only wastes memory —
+ * a million grew to 19 GB.
+ */
+export function maxThreads(): number {
+  return os.availableParallelism();
 }
 
 /** The session options for a backend. The single place where they are decided. */
@@ -85,7 +95,7 @@ export function buildSessionOptions(config: SessionConfig = {}): ort.InferenceSe
     options.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   }
   if (config.threads !== undefined && config.threads > 0) {
-    options.intraOpNumThreads = Math.floor(config.threads);
+    options.intraOpNumThreads = Math.min(Math.floor(config.threads), maxThreads());
     options.interOpNumThreads = 1;
   }
   if (backend === 'dml') {

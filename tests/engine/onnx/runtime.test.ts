@@ -34,12 +34,13 @@ describe('backends', () => {
   });
 
   it('builds session options in one place', () => {
-    const cpu = buildSessionOptions({ threads: 3 });
+    // 1 thread: at most the machine's CPUs are used (tests/cli/hostile-inputs.test.ts checks the cap).
+    const cpu = buildSessionOptions({ threads: 1 });
     expect(cpu).toMatchObject({
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       enableMemPattern: true,
-      intraOpNumThreads: 3,
+      intraOpNumThreads: 1,
       executionProviders: ['cpu'],
     });
     const dml = buildSessionOptions({ backend: 'directml' });
