@@ -1,4 +1,7 @@
 // Scheduler registry: names, diffusers class names, construction, and img2img timestep selection.
+// One file per algorithm (ddpm.ts, ddim.ts, ...) behind the one contract of types.ts; what several share lives in
+// sigma-scheduler.ts / alpha-cumprod-scheduler.ts (the two base forms), predicted-x0.ts, config.ts,
+// noise-schedule.ts, timesteps.ts, sigmas.ts, vector-ops.ts, and the torch/numpy/scipy ports in numerics/.
 
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
@@ -13,6 +16,8 @@ import type { Scheduler, SchedulerConfig, SchedulerName } from './types.js';
 import { UniPCMultistepScheduler } from './unipc.js';
 
 export type { NoiseSource, Scheduler, SchedulerConfig, SchedulerName, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
+export { SD15_SCHEDULER_CONFIG } from './config.js';
+export { getNoiseSchedule, type NoiseSchedule } from './noise-schedule.js';
 
 type SchedulerFactory = (config?: SchedulerConfig) => Scheduler;
 
@@ -30,19 +35,18 @@ export const schedulerNames = Object.freeze([
   'lcm',
 ] as const satisfies readonly SchedulerName[]);
 
-/** The implemented schedulers. Not every name of `schedulerNames` may be registered yet. */
-const registry: Partial<Record<SchedulerName, SchedulerFactory>> = {
+/** One factory per scheduler name: every name of the contract is implemented. */
+const registry: Readonly<Record<SchedulerName, SchedulerFactory>> = {
   ddpm: (c) => new DDPMScheduler(c),
   ddim: (c) => new DDIMScheduler(c),
   pndm: (c) => new PNDMScheduler(c),
+  lms: (c) => new LMSDiscreteScheduler(c),
   euler: (c) => new EulerDiscreteScheduler(c),
   'euler-ancestral': (c) => new EulerAncestralDiscreteScheduler(c),
-  lcm: (c) => new LCMScheduler(c),
-  // helper 2: register heun/lms/dpmpp-2m/unipc here (import the classes at the top of this file).
   heun: (c) => new HeunDiscreteScheduler(c),
-  lms: (c) => new LMSDiscreteScheduler(c),
   'dpmpp-2m': (c) => new DPMSolverMultistepScheduler(c),
   unipc: (c) => new UniPCMultistepScheduler(c),
+  lcm: (c) => new LCMScheduler(c),
 };
 
 /** True for the 10 scheduler names of the contract. */
@@ -50,9 +54,9 @@ export function isSchedulerName(value: unknown): value is SchedulerName {
   return typeof value === 'string' && (schedulerNames as readonly string[]).includes(value);
 }
 
-/** The names that `createScheduler` can build right now (registry order). */
+/** The names that `createScheduler` builds, in UI order (all of `schedulerNames`). */
 export function registeredSchedulerNames(): SchedulerName[] {
-  return schedulerNames.filter((n) => registry[n] !== undefined);
+  return [...schedulerNames];
 }
 
 /**
@@ -60,7 +64,8 @@ export function registeredSchedulerNames(): SchedulerName[] {
  * snake_case keys) merged over them. Schedulers hold per-run state: create one per generation.
  */
 export function createScheduler(name: SchedulerName, config?: SchedulerConfig): Scheduler {
-  const factory = registry[name];
+  // `name` may come unchecked from JavaScript or a settings file.
+  const factory = (registry as Partial<Record<string, SchedulerFactory>>)[name];
   if (!factory) throw new Error(`Scheduler "${name}" is not available`);
   return factory(config);
 }

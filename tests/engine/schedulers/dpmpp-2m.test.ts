@@ -3,7 +3,7 @@
 // sigma-0 step, Karras duplicates, and torch's SLEEF exp/log reproduced bit for bit.
 import { describe, expect, it } from 'vitest';
 import { DPMSolverMultistepScheduler } from '../../../src-main/engine/schedulers/dpmpp-2m.js';
-import { expF32, logF32 } from '../../../src-main/engine/schedulers/multistep-common.js';
+import { expF32, logF32 } from '../../../src-main/engine/schedulers/numerics/sleef.js';
 import type { SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 import {
   caseTitle,

@@ -2,7 +2,7 @@
 // diffusers golden lines (golden-harness.ts), against extra diffusers runs embedded in the test file (ExtraCase), and
 // runs schedule invariants and a speed check. Only the scheduler name and its diffusers class differ between them.
 import { expect } from 'vitest';
-import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/common.js';
+import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/config.js';
 import { createScheduler, img2imgTimesteps } from '../../../src-main/engine/schedulers/index.js';
 import type { Scheduler, SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 import {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { img2imgTimesteps } from '../../../src-main/engine/schedulers/index.js';
 import { LMSDiscreteScheduler } from '../../../src-main/engine/schedulers/lms.js';
-import { exactLagrangeIntegral, gaussKronrod21, quadpackQagse } from '../../../src-main/engine/schedulers/multistep-common.js';
+import { gaussKronrod21, quadpackQagse } from '../../../src-main/engine/schedulers/numerics/quadpack.js';
 import type { SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 import {
   caseTitle,
@@ -21,6 +21,7 @@ import {
 import { loadTables, syntheticModel } from './golden-harness.js';
 
 const NAME: SchedulerName = 'lms';
+
 const DIFFUSERS_CLASS = 'LMSDiscreteScheduler';
 const { make, checkExtraCase, goldenLines, msPerCall } = extraReferenceKit(NAME, DIFFUSERS_CLASS);
 
@@ -241,3 +242,24 @@ describe('lms: behaviour', () => {
     expect(ms).toBeLessThan(5); // generous: the CI box is shared; measured ~0.2 ms
   });
 });
+
+/** The exact float64 integral over [a, b] of prod_k (tau - nodes[k]) / dens[k] (polynomial expanded). */
+function exactLagrangeIntegral(nodes: readonly number[], dens: readonly number[], a: number, b: number): number {
+  // coefficients of the polynomial, lowest degree first
+  let poly = [1];
+  for (let k = 0; k < nodes.length; k++) {
+    const next = new Array<number>(poly.length + 1).fill(0);
+    for (let i = 0; i < poly.length; i++) {
+      next[i + 1]! += poly[i]! / dens[k]!;
+      next[i]! -= (poly[i]! * nodes[k]!) / dens[k]!;
+    }
+    poly = next;
+  }
+  let fb = 0;
+  let fa = 0;
+  for (let i = poly.length - 1; i >= 0; i--) {
+    fb = fb * b + poly[i]! / (i + 1);
+    fa = fa * a + poly[i]! / (i + 1);
+  }
+  return fb * b - fa * a;
+}

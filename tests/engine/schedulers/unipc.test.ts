@@ -2,7 +2,8 @@
 // img2img included), extra diffusers runs generated for this test (embedded below), invariants, the corrector's
 // float32 2x2 solve and torch's SLEEF expm1 reproduced bit for bit.
 import { describe, expect, it } from 'vitest';
-import { expm1F32, solve2x2F32, solve2x2F32Strided, solveF32 } from '../../../src-main/engine/schedulers/multistep-common.js';
+import { expm1F32 } from '../../../src-main/engine/schedulers/numerics/sleef.js';
+import { solve2x2F32, solve2x2F32Strided, solveF32 } from '../../../src-main/engine/schedulers/numerics/torch-linalg.js';
 import type { SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 import {
   caseTitle,
