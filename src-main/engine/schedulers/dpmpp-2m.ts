@@ -18,7 +18,6 @@ import { AlphaSigmaScheduler } from './sigma-scheduler.js';
 import { alphaSigmaT, fullRangeSigmas, interpSigmas, lambdaOf, sigmaToT } from './sigmas.js';
 import { dpmTimesteps } from './timesteps.js';
 import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
-import { assertSameLength } from './vector-ops.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -137,11 +136,8 @@ export class DPMSolverMultistepScheduler extends AlphaSigmaScheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'DPM-Solver.step');
-    if (this.sigmas.length === 0) throw new Error("DPM-Solver: run 'setTimesteps' before 'step'");
-    const idx = this.currentStepIndex(timestep);
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const N = this.timesteps.length;
-    if (idx >= N) throw new Error('DPM-Solver: step called past the end of the schedule');
     const c = this.config;
     const lof = cfgBool(c, 'lower_order_final', true);
     const lowerOrderFinal =

@@ -8,7 +8,7 @@ import { EulerTypeScheduler } from './sigma-scheduler.js';
 import { eulerInitNoiseSigma, interpSigmas } from './sigmas.js';
 import { floatTimesteps } from './timesteps.js';
 import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
-import { assertSameLength, drawNoise } from './vector-ops.js';
+import { drawNoise } from './vector-ops.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -48,12 +48,9 @@ export class EulerAncestralDiscreteScheduler extends EulerTypeScheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'EulerAncestral.step');
-    if (this.sigmas.length === 0) throw new Error("EulerAncestral: run 'setTimesteps' before 'step'");
-    const idx = this.currentStepIndex(timestep);
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const sigma = this.sigmas[idx]!;
-    const sigmaTo = this.sigmas[idx + 1];
-    if (sigmaTo === undefined) throw new Error('EulerAncestral: step called past the end of the schedule');
+    const sigmaTo = this.sigmas[idx + 1]!;
     const n = sample.length;
     const x0 = x0FromSigma(this.prediction, sigma, modelOutput, sample);
     const from2 = f32(sigma * sigma);

@@ -5,10 +5,8 @@
 import { assertOneSigmaSpacing, cfgBool, cfgString, finalSigmasTypeOf, assertStepCount } from './config.js';
 import { x0FromSigma } from './predicted-x0.js';
 import { EulerTypeScheduler } from './sigma-scheduler.js';
-import { eulerInitNoiseSigma, exponentialSigmas, interpSigmas, karrasSigmas, sigmaRange, sigmaToT } from './sigmas.js';
-import { floatTimesteps } from './timesteps.js';
+import { eulerInitNoiseSigma } from './sigmas.js';
 import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
-import { assertSameLength } from './vector-ops.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -54,20 +52,8 @@ export class EulerDiscreteScheduler extends EulerTypeScheduler {
 
   setTimesteps(numInferenceSteps: number): void {
     const c = this.config;
-    const T = this.schedule.numTrainTimesteps;
     assertStepCount(numInferenceSteps, 'Euler');
-    let timesteps = floatTimesteps(this.spacing, numInferenceSteps, T, this.stepsOffset());
-    let sigmas = interpSigmas(timesteps, this.schedule);
-    const logSigmas = this.schedule.logSigmaTable;
-    // The config's sigma_min / sigma_max, else the spacing-selected range.
-    const [sigmaMin, sigmaMax] = sigmaRange(c, sigmas[sigmas.length - 1]!, sigmas[0]!);
-    if (cfgBool(c, 'use_karras_sigmas', false)) {
-      sigmas = karrasSigmas(sigmaMin, sigmaMax, numInferenceSteps);
-      timesteps = sigmas.map((s) => f32(sigmaToT(s, logSigmas)));
-    } else if (cfgBool(c, 'use_exponential_sigmas', false)) {
-      sigmas = exponentialSigmas(sigmaMin, sigmaMax, numInferenceSteps);
-      timesteps = sigmas.map((s) => f32(sigmaToT(s, logSigmas)));
-    }
+    const { timesteps, sigmas } = this.spacedSigmas(numInferenceSteps, true);
     const sigmaLast = finalSigmasTypeOf(c) === 'sigma_min' ? this.schedule.sigmaTable[0]! : 0;
     this.sigmas = [...sigmas, sigmaLast].map(f32);
     if (cfgString(c, 'timestep_type', 'discrete') === 'continuous' && this.prediction === 'v_prediction') {
@@ -80,12 +66,9 @@ export class EulerDiscreteScheduler extends EulerTypeScheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'Euler.step');
-    if (this.sigmas.length === 0) throw new Error("Euler: run 'setTimesteps' before 'step'");
-    const idx = this.currentStepIndex(timestep);
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const sigma = this.sigmas[idx]!;
-    const sigmaNext = this.sigmas[idx + 1];
-    if (sigmaNext === undefined) throw new Error('Euler: step called past the end of the schedule');
+    const sigmaNext = this.sigmas[idx + 1]!;
     const sigmaHat = sigma; // gamma = 0 (s_churn = 0)
     const n = sample.length;
     const x0 = x0FromSigma(this.prediction, sigmaHat, modelOutput, sample);

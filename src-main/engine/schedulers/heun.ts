@@ -11,10 +11,8 @@
 import { assertOneSigmaSpacing, assertStepCount, cfgBool, sampleClipRangeOf } from './config.js';
 import { clipSampleInPlace, x0FromSigma } from './predicted-x0.js';
 import { EulerTypeScheduler } from './sigma-scheduler.js';
-import { eulerInitNoiseSigma, exponentialSigmas, interpSigmas, karrasSigmas, sigmaToT } from './sigmas.js';
-import { floatTimesteps } from './timesteps.js';
+import { eulerInitNoiseSigma } from './sigmas.js';
 import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
-import { assertSameLength } from './vector-ops.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -58,18 +56,8 @@ export class HeunDiscreteScheduler extends EulerTypeScheduler {
 
   setTimesteps(numInferenceSteps: number): void {
     assertStepCount(numInferenceSteps, 'Heun');
-    const c = this.config;
-    const T = this.schedule.numTrainTimesteps;
-    let timesteps = floatTimesteps(this.spacing, numInferenceSteps, T, this.stepsOffset());
-    let sigmas = interpSigmas(timesteps, this.schedule);
-    if (cfgBool(c, 'use_karras_sigmas', false)) {
-      // The spacing-selected range: sigma_max = sigmas[0], sigma_min = sigmas[-1] (no config override in Heun).
-      sigmas = karrasSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    } else if (cfgBool(c, 'use_exponential_sigmas', false)) {
-      sigmas = exponentialSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    }
+    // Heun has no sigma_min / sigma_max config: Karras / exponential sigmas span the spacing's range.
+    const { timesteps, sigmas } = this.spacedSigmas(numInferenceSteps, false);
     const s32 = [...sigmas, 0].map(f32);
     // sigmas: [s0, s1, s1, ..., s_{N-1}, s_{N-1}, 0]; timesteps: [t0, t1, t1, ..., t_{N-1}, t_{N-1}].
     const dupS: number[] = [s32[0]!];
@@ -86,9 +74,7 @@ export class HeunDiscreteScheduler extends EulerTypeScheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'Heun.step');
-    const idx = this.currentStepIndex(timestep);
-    if (idx >= this.timesteps.length) throw new Error('Heun: step called past the end of the schedule');
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const firstOrder = this.dt === null;
     const sigma = firstOrder ? this.sigmas[idx]! : this.sigmas[idx - 1]!;
     const sigmaNext = firstOrder ? this.sigmas[idx + 1]! : this.sigmas[idx]!;

@@ -13,10 +13,8 @@ import { assertOneSigmaSpacing, assertStepCount, cfgBool } from './config.js';
 import { quadpackQagse } from './numerics/quadpack.js';
 import { x0FromSigma } from './predicted-x0.js';
 import { EulerTypeScheduler } from './sigma-scheduler.js';
-import { eulerInitNoiseSigma, exponentialSigmas, interpSigmas, karrasSigmas, sigmaToT } from './sigmas.js';
-import { floatTimesteps } from './timesteps.js';
+import { eulerInitNoiseSigma } from './sigmas.js';
 import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
-import { assertSameLength } from './vector-ops.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -56,17 +54,8 @@ export class LMSDiscreteScheduler extends EulerTypeScheduler {
 
   setTimesteps(numInferenceSteps: number): void {
     assertStepCount(numInferenceSteps, 'LMS');
-    const c = this.config;
-    const T = this.schedule.numTrainTimesteps;
-    let timesteps = floatTimesteps(this.spacing, numInferenceSteps, T, this.stepsOffset());
-    let sigmas = interpSigmas(timesteps, this.schedule);
-    if (cfgBool(c, 'use_karras_sigmas', false)) {
-      sigmas = karrasSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    } else if (cfgBool(c, 'use_exponential_sigmas', false)) {
-      sigmas = exponentialSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    }
+    // LMS has no sigma_min / sigma_max config: Karras / exponential sigmas span the spacing's range.
+    const { timesteps, sigmas } = this.spacedSigmas(numInferenceSteps, false);
     this.sigmas = [...sigmas, 0].map(f32);
     this.timesteps = timesteps.map(f32);
     this.initNoiseSigma = eulerInitNoiseSigma(this.sigmas, this.spacing);
@@ -80,9 +69,7 @@ export class LMSDiscreteScheduler extends EulerTypeScheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'LMS.step');
-    const idx = this.currentStepIndex(timestep);
-    if (idx >= this.timesteps.length) throw new Error('LMS: step called past the end of the schedule');
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const sigma = this.sigmas[idx]!;
     const n = sample.length;
 

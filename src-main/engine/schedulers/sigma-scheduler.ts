@@ -6,11 +6,11 @@
 // - AlphaSigmaScheduler (DPM-Solver++, UniPC): x = alpha_t * x0 + sigma_t * eps, the model input is unscaled,
 //   integer timesteps are looked up with the last index as fallback; keeps the multistep solver's model outputs.
 
-import { cfgNumber, predictionTypeOf, resolveConfig, timestepSpacingOf, type PredictionType, type TimestepSpacing } from './config.js';
+import { cfgBool, cfgNumber, predictionTypeOf, resolveConfig, timestepSpacingOf, type PredictionType, type TimestepSpacing } from './config.js';
 import { getNoiseSchedule, type NoiseSchedule } from './noise-schedule.js';
 import { sqrt32 } from './numerics/float32.js';
-import { alphaSigmaT } from './sigmas.js';
-import { indexForTimestep, indexForTimestepOrLast } from './timesteps.js';
+import { alphaSigmaT, exponentialSigmas, interpSigmas, karrasSigmas, sigmaRange, sigmaToT } from './sigmas.js';
+import { floatTimesteps, indexForTimestep, indexForTimestepOrLast } from './timesteps.js';
 import type { Scheduler, SchedulerConfig, SchedulerName, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
 import { addNoiseSigma, assertSameLength } from './vector-ops.js';
 
@@ -77,6 +77,15 @@ abstract class SigmaScheduler implements Scheduler {
     return this.stepIndex;
   }
 
+  /** The checks at the start of every `step`; returns the step index. */
+  protected beginStep(modelOutput: Float32Array, timestep: number, sample: Float32Array): number {
+    assertSameLength(modelOutput, sample, `${this.who}.step`);
+    if (this.sigmas.length === 0) throw new Error(`${this.who}: run 'setTimesteps' before 'step'`);
+    const idx = this.currentStepIndex(timestep);
+    if (idx >= this.timesteps.length) throw new Error(`${this.who}: step called past the end of the schedule`);
+    return idx;
+  }
+
   /** set_timesteps starts a new run: no step taken, no begin index. */
   protected resetStepIndex(): void {
     this.stepIndex = null;
@@ -113,6 +122,26 @@ export abstract class EulerTypeScheduler extends SigmaScheduler {
 
   override addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
     return addNoiseSigma(original, noise, this.noiseSigmaAt(stepIndex));
+  }
+
+  /**
+   * The sigma schedule of set_timesteps before the final sigma: the spacing's float32 timesteps and their sigmas
+   * (float64, interpolated from the training table); with use_karras_sigmas / use_exponential_sigmas, that spacing
+   * of sigmas between sigma_min and sigma_max and their timesteps from `_sigma_to_t`. The range is the one the
+   * timestep spacing selects, or the config's `sigma_min` / `sigma_max` where set if `rangeFromConfig` (Euler).
+   */
+  protected spacedSigmas(numInferenceSteps: number, rangeFromConfig: boolean): { timesteps: number[]; sigmas: number[] } {
+    const c = this.config;
+    const timesteps = floatTimesteps(this.spacing, numInferenceSteps, this.schedule.numTrainTimesteps, this.stepsOffset());
+    const sigmas = interpSigmas(timesteps, this.schedule);
+    const spacedMin = sigmas[sigmas.length - 1]!;
+    const spacedMax = sigmas[0]!;
+    const [sigmaMin, sigmaMax] = rangeFromConfig ? sigmaRange(c, spacedMin, spacedMax) : [spacedMin, spacedMax];
+    let spaced: number[];
+    if (cfgBool(c, 'use_karras_sigmas', false)) spaced = karrasSigmas(sigmaMin, sigmaMax, numInferenceSteps);
+    else if (cfgBool(c, 'use_exponential_sigmas', false)) spaced = exponentialSigmas(sigmaMin, sigmaMax, numInferenceSteps);
+    else return { timesteps, sigmas };
+    return { timesteps: spaced.map((s) => sigmaToT(s, this.schedule.logSigmaTable)), sigmas: spaced };
   }
 }
 

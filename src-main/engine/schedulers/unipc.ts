@@ -21,7 +21,6 @@ import { AlphaSigmaScheduler } from './sigma-scheduler.js';
 import { alphaSigmaT, fullRangeSigmas, interpSigmas, lambdaOf } from './sigmas.js';
 import { dpmTimesteps } from './timesteps.js';
 import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
-import { assertSameLength } from './vector-ops.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -176,6 +175,12 @@ export class UniPCMultistepScheduler extends AlphaSigmaScheduler {
     return { alphaT, sigmaT, sigmaS0, alphaS0, hPhi1, bH, rks, b };
   }
 
+  /** The factors of `x_t = a * x - bm * m0 - cr * (residual)` shared by UniP and UniC. */
+  private updateFactors(k: UniCoefficients): [a: number, bm: number, cr: number] {
+    if (this.predictX0) return [f32(k.sigmaT / k.sigmaS0), f32(k.alphaT * k.hPhi1), f32(k.alphaT * k.bH)];
+    return [f32(k.alphaT / k.alphaS0), f32(k.sigmaT * k.hPhi1), f32(k.sigmaT * k.bH)];
+  }
+
   /** R = [rks^0; rks^1; ...] (rks with the trailing 1), as torch.stack(torch.pow(rks, i - 1)). */
   private static rMatrix(rks: number[], order: number): number[][] {
     const full = [...rks, 1];
@@ -185,11 +190,8 @@ export class UniPCMultistepScheduler extends AlphaSigmaScheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'UniPC.step');
-    if (this.sigmas.length === 0) throw new Error("UniPC: run 'setTimesteps' before 'step'");
-    const idx = this.currentStepIndex(timestep);
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const N = this.timesteps.length;
-    if (idx >= N) throw new Error('UniPC: step called past the end of the schedule');
 
     const useCorrector = idx > 0 && !this.disableCorrector.has(idx - 1) && this.lastSample !== null;
     const converted = this.convertModelOutput(modelOutput, sample, idx);
@@ -246,18 +248,7 @@ export class UniPCMultistepScheduler extends AlphaSigmaScheduler {
         rhos = solve2x2F32Strided(R[0]![0]!, R[0]![1]!, R[1]![0]!, R[1]![1]!, k.b[0]!, k.b[1]!);
       }
     }
-    let a: number;
-    let bm: number;
-    let cr: number;
-    if (this.predictX0) {
-      a = f32(k.sigmaT / k.sigmaS0);
-      bm = f32(k.alphaT * k.hPhi1);
-      cr = f32(k.alphaT * k.bH);
-    } else {
-      a = f32(k.alphaT / k.alphaS0);
-      bm = f32(k.sigmaT * k.hPhi1);
-      cr = f32(k.sigmaT * k.bH);
-    }
+    const [a, bm, cr] = this.updateFactors(k);
     if (older.length === 0) {
       for (let i = 0; i < n; i++) out[i] = f32(f32(a * x[i]!) - f32(bm * m0[i]!)) - f32(cr * 0);
       return out;
@@ -297,18 +288,7 @@ export class UniPCMultistepScheduler extends AlphaSigmaScheduler {
       const R = UniPCMultistepScheduler.rMatrix(k.rks, 2);
       rhos = solve2x2F32(R[0]![0]!, R[0]![1]!, R[1]![0]!, R[1]![1]!, k.b[0]!, k.b[1]!);
     } else rhos = solveF32(UniPCMultistepScheduler.rMatrix(k.rks, order), k.b);
-    let a: number;
-    let bm: number;
-    let cr: number;
-    if (this.predictX0) {
-      a = f32(k.sigmaT / k.sigmaS0);
-      bm = f32(k.alphaT * k.hPhi1);
-      cr = f32(k.alphaT * k.bH);
-    } else {
-      a = f32(k.alphaT / k.alphaS0);
-      bm = f32(k.sigmaT * k.hPhi1);
-      cr = f32(k.sigmaT * k.bH);
-    }
+    const [a, bm, cr] = this.updateFactors(k);
     const rLast = rhos[rhos.length - 1]!;
     const out = new Float32Array(n);
     if (older.length === 0) {
