@@ -1,26 +1,23 @@
 // DPMSolverMultistepScheduler (dpmsolver++, order 2, + Karras) port: diffusers v0.40.0 golden lines (shared sample +
 // fixtures, img2img included), extra diffusers runs generated for this test (embedded below), invariants, the final
-// sigma-0 step, Karras duplicates, and torch's SLEEF exp/log reproduced bit for bit.
+// sigma-0 step and Karras duplicates. (torch's SLEEF exp/log: numerics.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { DPMSolverMultistepScheduler } from '../../../src-main/engine/schedulers/dpmpp-2m.js';
-import { expF32, logF32 } from '../../../src-main/engine/schedulers/numerics/sleef.js';
 import type { SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 import {
-  caseTitle,
-  checkBitExact,
-  checkGolden,
+  describeMultistepScheduleInvariants,
+  describeReferenceRuns,
   type ExtraCase,
   extraReferenceKit,
   fround,
-  monotoneNonIncreasing,
   runSynthetic,
   SPACINGS,
-  STEP_COUNTS,
 } from './extra-reference-kit.js';
 
 const NAME: SchedulerName = 'dpmpp-2m';
 const DIFFUSERS_CLASS = 'DPMSolverMultistepScheduler';
-const { make, checkExtraCase, goldenLines, msPerCall } = extraReferenceKit(NAME, DIFFUSERS_CLASS);
+const kit = extraReferenceKit(NAME, DIFFUSERS_CLASS);
+const { make } = kit;
 
 // Generated with diffusers v0.40.0 (unmodified, CPU, torch 1.13.1 AVX2, numpy 1.24.2, scipy 1.10.1) by the reference
 // procedure: SD 1.5 config + overrides, seed-1234 latent, synthetic model. `final8`/`sum`/`sumSq` are the final sample's
@@ -47,72 +44,9 @@ const CASES: ExtraCase[] = [
   {"overrides":{"rescale_betas_zero_snr":true,"prediction_type":"v_prediction","timestep_spacing":"linspace","use_karras_sigmas":true},"n":4,"timesteps":[999.0,994.0,892.0,0.0],"numCalls":4,"sigmas":[4095.999755859375,443.79229736328125,16.780120849609375,0.029167532920837402,0.0],"initNoiseSigma":1.0,"final8":[-0.07612632215023041,-0.09334714710712433,-0.0638309121131897,-0.11057806760072708,-0.06871581077575684,-0.04122159257531166,-0.07379688322544098,-0.09204543381929398],"sum":-18.8751404517825,"sumSq":1.8629435960706362,"img2img":{"beginIndex":2,"first8":[0.32867515087127686,-2.608433723449707,0.7517770528793335,0.8673503994941711,0.34956464171409607,1.8276937007904053,0.33713069558143616,-1.0628896951675415],"sum":-4.796329069882631}},
 ];
 
-// torch.exp / torch.log of float32 0-d tensors on the CPU (torch 1.13.1, AVX2): the first 8 of each list are values
-// where torch (SLEEF u10) differs by 1 ulp from the correctly rounded result.
-const TORCH_EXP: [x: number, torch: number][] = [
-  [-28.60516929626465, 3.775137754485902e-13], [-9.075298309326172, 0.00011445849668234587], [-2.021150588989258, 0.13250291347503662],
-  [-19.80233383178711, 2.511630015078481e-09], [-3.924435615539551, 0.01975328102707863], [5.132184982299805, 169.38681030273438],
-  [17.892101287841797, 58944168.0], [-15.763420104980469, 1.425717925940262e-07], [8.303167343139648, 4036.6376953125],
-  [27.642112731933594, 1011153371136.0], [25.91277503967285, 179380486144.0], [-18.266469955444336, 1.1667367516565719e-08],
-];
-const TORCH_LOG: [x: number, torch: number][] = [
-  [3.498457431793213, 1.2523220777511597], [9.725683212280273, 2.2747702598571777], [11.244319915771484, 2.419863224029541],
-  [11.806992530822754, 2.4686920642852783], [1.419742226600647, 0.35047534108161926], [6.918576240539551, 1.934209942817688],
-  [8.994516372680664, 2.196615219116211], [4.772219181060791, 1.5628114938735962], [3.6062135696411133, 1.282658338546753],
-  [0.39048534631729126, -0.9403648376464844], [9.264906883239746, 2.226233720779419], [14.498953819274902, 2.674076557159424],
-];
-const TORCH_EXPM1: [x: number, torch: number][] = [
-  [-16.959274291992188, -1.0], [-16.69137954711914, -1.0], [-16.76358413696289, -1.0],
-  [-16.837358474731445, -1.0], [-16.76218032836914, -1.0], [-16.96161651611328, -1.0],
-  [-17.17506980895996, -1.0], [-17.133495330810547, -1.0], [-16.190040588378906, -0.9999998807907104],
-  [-15.154281616210938, -0.9999997615814209], [-3.1539857387542725, -0.9573183059692383], [2.654189109802246, 13.213456153869629],
-];
+describeReferenceRuns(NAME, kit, CASES, 'final_sigmas_type, euler_at_final, lower_order_final, orders, Karras 50, ...', ['dpmsolver++_order2', 'dpmsolver++_order2_karras']);
 
-describe('dpmpp-2m: diffusers golden lines', () => {
-  const lines = goldenLines();
-  it('has the shared lines (order2, order2_karras) and the fixture lines', () => {
-    expect(lines.filter(({ source }) => source === 'shared').map(({ line }) => line.variant).sort()).toEqual([
-      'dpmsolver++_order2',
-      'dpmsolver++_order2_karras',
-    ]);
-    expect(lines.length).toBeGreaterThanOrEqual(3);
-  });
-  for (const { source, line } of lines) it(`${line.name} [${source}]`, () => checkGolden(line));
-  for (const { source, line } of lines.filter((l) => l.source === 'shared')) {
-    it(`reproduces ${line.name} bit for bit`, () => checkBitExact(line));
-  }
-});
-
-describe('dpmpp-2m: more diffusers v0.40.0 runs (final_sigmas_type, euler_at_final, lower_order_final, orders, Karras 50, ...)', () => {
-  for (const c of CASES) it(caseTitle(c), () => checkExtraCase(c));
-});
-
-describe('dpmpp-2m: schedule invariants', () => {
-  for (const spacing of SPACINGS) {
-    for (const karras of [false, true]) {
-      it(`${spacing}${karras ? ' karras' : ''}: N int timesteps, N+1 sigmas ending in 0, finite run`, () => {
-        for (const n of STEP_COUNTS) {
-          const s = make({ timestep_spacing: spacing, use_karras_sigmas: karras });
-          s.setTimesteps(n);
-          expect(s.timesteps.length).toBe(n);
-          expect(s.timesteps.every(Number.isInteger)).toBe(true);
-          expect(s.sigmas!.length).toBe(n + 1);
-          expect(s.sigmas![n]).toBe(0);
-          expect(s.initNoiseSigma).toBe(1);
-          expect(monotoneNonIncreasing(s.timesteps)).toBe(true);
-          expect(monotoneNonIncreasing(s.sigmas!)).toBe(true);
-          expect(s.timesteps.every((t) => t >= 0 && t <= 999)).toBe(true);
-          if (n <= 50) {
-            const r = runSynthetic(s, n);
-            expect(r.final.every(Number.isFinite)).toBe(true);
-            // the last step goes to sigma 0 with a first-order update: exactly the x0 estimate
-            expect(Array.from(r.final)).toEqual(Array.from(r.preds[r.preds.length - 1]!));
-          }
-        }
-      });
-    }
-  }
-});
+describeMultistepScheduleInvariants(NAME, kit);
 
 describe('dpmpp-2m: behaviour', () => {
   function timesteps(overrides: Record<string, unknown>, n: number): number[] {
@@ -173,25 +107,11 @@ describe('dpmpp-2m: behaviour', () => {
     }
   });
 
-  it("reproduces torch's float32 exp and log (SLEEF u10) bit for bit", () => {
-    for (const [x, y] of TORCH_EXP) expect(expF32(x), `exp(${x})`).toBe(y);
-    for (const [x, y] of TORCH_LOG) expect(logF32(x), `log(${x})`).toBe(y);
-    expect(logF32(0)).toBe(-Infinity);
-    expect(logF32(1)).toBe(0);
-    expect(expF32(-Infinity)).toBe(0);
-  });
-
   it('rejects what it does not implement', () => {
     expect(() => make({ algorithm_type: 'sde-dpmsolver++' })).toThrow();
     expect(() => make({ thresholding: true })).toThrow();
     expect(() => make({ solver_order: 4 })).toThrow();
     expect(() => make({ final_sigmas_type: 'bogus' })).toThrow();
     expect(make({ algorithm_type: 'deis' })).toBeInstanceOf(DPMSolverMultistepScheduler);
-  });
-
-  it('costs well under 1 ms per step on a 1x4x64x64 latent', () => {
-    const ms = msPerCall();
-    console.log(`dpmpp-2m: ${ms.toFixed(3)} ms per step (1x4x64x64)`);
-    expect(ms).toBeLessThan(5); // generous: the CI box is shared; measured ~0.1 ms
   });
 });

@@ -1,7 +1,8 @@
 // The test kit shared by the heun, lms, dpmpp-2m and unipc tests: each of them checks its scheduler against the
-// diffusers golden lines (golden-harness.ts), against extra diffusers runs embedded in the test file (ExtraCase), and
-// runs schedule invariants and a speed check. Only the scheduler name and its diffusers class differ between them.
-import { expect } from 'vitest';
+// diffusers golden lines (golden-harness.ts) and against extra diffusers runs embedded in the test file (ExtraCase)
+// with `describeReferenceRuns`, and runs schedule invariants. Only the scheduler name, its diffusers class and the
+// embedded cases differ between them. (Speed is measured by tools/bench/schedulers.bench.ts, not by tests.)
+import { describe, expect, it } from 'vitest';
 import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/config.js';
 import { createScheduler, img2imgTimesteps } from '../../../src-main/engine/schedulers/index.js';
 import type { Scheduler, SchedulerName } from '../../../src-main/engine/schedulers/types.js';
@@ -124,8 +125,6 @@ export interface ExtraReferenceKit {
   checkExtraCase(c: ExtraCase): void;
   /** Golden lines of this scheduler: the shared sample and helper 1's generated fixtures. */
   goldenLines(): { source: string; line: ReferenceLine }[];
-  /** The per-step cost on a 1x4x64x64 latent (best of a few runs, after warm-up), in ms per model call. */
-  msPerCall(overrides?: Record<string, unknown>, n?: number): number;
 }
 
 /** The kit's scheduler-bound half, for one scheduler (`name`) and the diffusers class it ports (`diffusersClass`). */
@@ -167,23 +166,66 @@ export function extraReferenceKit(name: SchedulerName, diffusersClass: string): 
     return loadReferenceLines().filter(({ line }) => line.scheduler === diffusersClass);
   }
 
-  function msPerCall(overrides: Record<string, unknown> = {}, n = 30): number {
-    const size = 4 * 64 * 64;
-    const eps = Float32Array.from({ length: size }, (_, i) => Math.fround(Math.cos(i) * 0.5));
-    let best = Infinity;
-    for (let rep = 0; rep < 4; rep++) {
-      const s = make(overrides);
-      s.setTimesteps(n);
-      let x: Float32Array = Float32Array.from({ length: size }, (_, i) => Math.fround(Math.sin(i) * s.initNoiseSigma));
-      const t0 = performance.now();
-      for (const t of s.timesteps) {
-        s.scaleModelInput(x, t);
-        x = s.step(eps, t, x).prevSample;
-      }
-      best = Math.min(best, (performance.now() - t0) / s.timesteps.length);
-    }
-    return best;
-  }
+  return { make, checkExtraCase, goldenLines };
+}
 
-  return { make, checkExtraCase, goldenLines, msPerCall };
+/**
+ * The two reference suites of a scheduler test: every diffusers golden line of its class (the shared ones also bit
+ * for bit), then the embedded extra diffusers runs (`casesSummary` says what they cover). `sharedVariants`: the
+ * variants the shared sample must hold for this class, when more than one.
+ */
+export function describeReferenceRuns(
+  name: SchedulerName,
+  kit: ExtraReferenceKit,
+  cases: readonly ExtraCase[],
+  casesSummary: string,
+  sharedVariants?: readonly string[],
+): void {
+  describe(`${name}: diffusers golden lines`, () => {
+    const lines = kit.goldenLines();
+    const shared = lines.filter(({ source }) => source === 'shared');
+    it('has the shared line(s) and the fixture lines', () => {
+      expect(shared.length).toBeGreaterThanOrEqual(1);
+      if (sharedVariants) expect(shared.map(({ line }) => line.variant).sort()).toEqual([...sharedVariants].sort());
+      expect(lines.length).toBeGreaterThan(shared.length);
+    });
+    for (const { source, line } of lines) it(`${line.name} [${source}]`, () => checkGolden(line));
+    for (const { line } of shared) it(`reproduces ${line.name} bit for bit`, () => checkBitExact(line));
+  });
+  describe(`${name}: more diffusers v0.40.0 runs (${casesSummary})`, () => {
+    for (const c of cases) it(caseTitle(c), () => kit.checkExtraCase(c));
+  });
+}
+
+/**
+ * Schedule invariants of DPM-Solver++ and UniPC at 1-100 steps, every spacing, with and without Karras: N integer
+ * timesteps in [0, 999], N+1 non-increasing sigmas ending in 0, init_noise_sigma 1, and (up to 50 steps) a finite run
+ * whose last step to sigma 0 is first order, so exactly the last x0 estimate.
+ */
+export function describeMultistepScheduleInvariants(name: SchedulerName, kit: ExtraReferenceKit): void {
+  describe(`${name}: schedule invariants`, () => {
+    for (const spacing of SPACINGS) {
+      for (const karras of [false, true]) {
+        it(`${spacing}${karras ? ' karras' : ''}: N int timesteps, N+1 sigmas ending in 0, finite run`, () => {
+          for (const n of STEP_COUNTS) {
+            const s = kit.make({ timestep_spacing: spacing, use_karras_sigmas: karras });
+            s.setTimesteps(n);
+            expect(s.timesteps.length).toBe(n);
+            expect(s.timesteps.every(Number.isInteger)).toBe(true);
+            expect(s.sigmas!.length).toBe(n + 1);
+            expect(s.sigmas![n]).toBe(0);
+            expect(s.initNoiseSigma).toBe(1);
+            expect(monotoneNonIncreasing(s.timesteps)).toBe(true);
+            expect(monotoneNonIncreasing(s.sigmas!)).toBe(true);
+            expect(s.timesteps.every((t) => t >= 0 && t <= 999)).toBe(true);
+            if (n <= 50) {
+              const r = runSynthetic(s, n);
+              expect(r.final.every(Number.isFinite)).toBe(true);
+              expect(Array.from(r.final)).toEqual(Array.from(r.preds[r.preds.length - 1]!));
+            }
+          }
+        });
+      }
+    }
+  });
 }
