@@ -32,10 +32,7 @@ export class EulerAncestralDiscreteScheduler extends EulerTypeScheduler {
 
   constructor(config?: SchedulerConfig) {
     super({ who: 'EulerAncestral', defaults: EULER_ANCESTRAL_DEFAULTS, config, predictions: ['epsilon', 'v_prediction'], zeroSnrOption: true });
-    // Before set_timesteps diffusers holds the full training schedule; init_noise_sigma follows it.
-    const full = Array.from(this.schedule.sigmaTable).reverse();
-    full.push(0);
-    this.initNoiseSigma = eulerInitNoiseSigma(full, this.spacing);
+    this.initNoiseSigma = this.trainingInitNoiseSigma();
   }
 
   setTimesteps(numInferenceSteps: number): void {

@@ -44,10 +44,7 @@ export class EulerDiscreteScheduler extends EulerTypeScheduler {
     if (cfgString(c, 'interpolation_type', 'linear') !== 'linear') {
       throw new Error(`Euler: interpolation_type ${String(c['interpolation_type'])} is not supported (only "linear")`);
     }
-    // Before set_timesteps diffusers holds the full training schedule; init_noise_sigma follows it.
-    const full = Array.from(this.schedule.sigmaTable).reverse();
-    full.push(0);
-    this.initNoiseSigma = eulerInitNoiseSigma(full, this.spacing);
+    this.initNoiseSigma = this.trainingInitNoiseSigma();
   }
 
   setTimesteps(numInferenceSteps: number): void {

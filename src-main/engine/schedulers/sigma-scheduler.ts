@@ -9,7 +9,7 @@
 import { cfgBool, cfgNumber, predictionTypeOf, resolveConfig, timestepSpacingOf, type PredictionType, type TimestepSpacing } from './config.js';
 import { getNoiseSchedule, type NoiseSchedule } from './noise-schedule.js';
 import { sqrt32 } from './numerics/float32.js';
-import { alphaSigmaT, exponentialSigmas, interpSigmas, karrasSigmas, sigmaRange, sigmaToT } from './sigmas.js';
+import { alphaSigmaT, eulerInitNoiseSigma, exponentialSigmas, interpSigmas, karrasSigmas, sigmaRange, sigmaToT } from './sigmas.js';
 import { floatTimesteps, indexForTimestep, indexForTimestepOrLast } from './timesteps.js';
 import type { Scheduler, SchedulerConfig, SchedulerName, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
 import { addNoiseSigma, assertSameLength } from './vector-ops.js';
@@ -122,6 +122,13 @@ export abstract class EulerTypeScheduler extends SigmaScheduler {
 
   override addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
     return addNoiseSigma(original, noise, this.noiseSigmaAt(stepIndex));
+  }
+
+  /** init_noise_sigma before set_timesteps, when diffusers holds the full training schedule (Euler, Euler ancestral). */
+  protected trainingInitNoiseSigma(): number {
+    const full = Array.from(this.schedule.sigmaTable).reverse();
+    full.push(0);
+    return eulerInitNoiseSigma(full, this.spacing);
   }
 
   /**

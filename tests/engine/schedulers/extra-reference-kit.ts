@@ -198,11 +198,31 @@ export function describeReferenceRuns(
 }
 
 /**
- * Schedule invariants of DPM-Solver++ and UniPC at 1-100 steps, every spacing, with and without Karras: N integer
- * timesteps in [0, 999], N+1 non-increasing sigmas ending in 0, init_noise_sigma 1, and (up to 50 steps) a finite run
- * whose last step to sigma 0 is first order, so exactly the last x0 estimate.
+ * What DPM-Solver++ and UniPC share. Schedule invariants at 1-100 steps, every spacing, with and without Karras:
+ * N integer timesteps in [0, 999], N+1 non-increasing sigmas ending in 0, init_noise_sigma 1, and (up to 50 steps)
+ * a finite run whose last step to sigma 0 is first order, so exactly the last x0 estimate. The VP form: the model
+ * input is not scaled, add_noise is alpha_t * x0 + sigma_t * noise.
  */
-export function describeMultistepScheduleInvariants(name: SchedulerName, kit: ExtraReferenceKit): void {
+export function describeMultistepSchedulerSuites(name: SchedulerName, kit: ExtraReferenceKit): void {
+  describe(`${name}: VP form`, () => {
+    it('add_noise is alpha_t * x0 + sigma_t * noise; scale_model_input is the identity', () => {
+      for (const spacing of SPACINGS) {
+        const s = kit.make({ timestep_spacing: spacing });
+        s.setTimesteps(10);
+        const x0 = Float32Array.from([0.5, -1, 2, 0]);
+        const noise = Float32Array.from([1, 0.25, -3, 7]);
+        expect(s.scaleModelInput(x0, s.timesteps[0]!)).toBe(x0);
+        for (const idx of [0, 5, 9]) {
+          const sigma = s.sigmas![idx]!;
+          const alphaT = fround(1 / fround(Math.sqrt(fround(fround(sigma * sigma) + 1))));
+          const sigmaT = fround(sigma * alphaT);
+          const expected = Array.from(x0, (v, i) => fround(fround(alphaT * v) + fround(sigmaT * noise[i]!)));
+          expect(Array.from(s.addNoise(x0, noise, idx))).toEqual(expected);
+        }
+      }
+    });
+  });
+
   describe(`${name}: schedule invariants`, () => {
     for (const spacing of SPACINGS) {
       for (const karras of [false, true]) {
