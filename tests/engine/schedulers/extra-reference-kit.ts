@@ -20,6 +20,12 @@ import {
 
 export const fround = Math.fround;
 
+/**
+ * One extra diffusers run, generated with diffusers v0.40.0 (unmodified, CPU, torch 1.13.1 AVX2, numpy 1.24.2,
+ * scipy 1.10.1) by the reference procedure: SD 1.5 config + overrides, seed-1234 latent, synthetic model.
+ * `final8`/`sum`/`sumSq` are the final sample's first 8 values and float64 sums; `img2img` is add_noise at
+ * strength 0.6 (seed-99 noise).
+ */
 export interface ExtraCase {
   overrides: Record<string, unknown>;
   n: number;
