@@ -29,7 +29,7 @@ export {
   img2imgTimesteps,
 } from './schedulers/index.js';
 export type { Img2ImgTimesteps } from './schedulers/index.js';
-export { SD15_SCHEDULER_CONFIG } from './schedulers/common.js';
+export { SD15_SCHEDULER_CONFIG } from './schedulers/index.js';
 
 // Tokenizer (CLIP BPE, OpenAI-exact) and AUTOMATIC1111 prompt syntax.
 export { ClipTokenizer, CLIP_BOS_TOKEN, CLIP_EOS_TOKEN, CLIP_MODEL_MAX_LENGTH } from './tokenizer/index.js';

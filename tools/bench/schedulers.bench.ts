@@ -5,7 +5,7 @@
 // {"bench":"schedulers","scheduler":...,"ms_per_step":...,"ms_per_step_excl_randn":...}.
 import { performance } from 'node:perf_hooks';
 import { TorchGenerator } from '../../src-main/engine/random/index.js';
-import { SD15_SCHEDULER_CONFIG } from '../../src-main/engine/schedulers/common.js';
+import { SD15_SCHEDULER_CONFIG } from '../../src-main/engine/schedulers/config.js';
 import { createScheduler, registeredSchedulerNames } from '../../src-main/engine/schedulers/index.js';
 import type { NoiseSource } from '../../src-main/engine/schedulers/types.js';
 

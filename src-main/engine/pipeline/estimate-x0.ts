@@ -1,5 +1,5 @@
 // The clean-latent estimate for previews when the scheduler does not report one (PNDM).
-import { getNoiseSchedule } from '../schedulers/common.js';
+import { getNoiseSchedule } from '../schedulers/index.js';
 import type { Scheduler } from '../schedulers/types.js';
 
 /** x0 from the model output at timestep t and the sample it was given (the latents before the step). */

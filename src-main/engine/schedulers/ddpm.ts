@@ -2,25 +2,16 @@
 // fixed_small_log and fixed_large; fixed_large_log (NaN in diffusers: sqrt of a log) and the learned ones (a
 // 2x-channel model output) are rejected. `previous_timestep` is the next entry of the schedule (diffusers >= 0.32).
 
-import {
-  addNoiseAlphaCumprod,
-  assertSameLength,
-  cfgBool,
-  cfgNumber,
-  cfgString,
-  drawNoise,
-  f32,
-  sqrt32,
-  getNoiseSchedule,
-  intTimesteps,
-  predictionTypeOf,
-  resolveConfig,
-  timestepSpacingOf,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-} from './common.js';
-import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { AlphaCumprodScheduler } from './alpha-cumprod-scheduler.js';
+import { assertStepCount, cfgNumber, cfgString, sampleClipRangeOf, timestepSpacingOf, type TimestepSpacing } from './config.js';
+import { sqrt32 } from './numerics/float32.js';
+import { clipSampleInPlace, x0FromAlphaSigma } from './predicted-x0.js';
+import { intTimesteps } from './timesteps.js';
+import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { assertSameLength, drawNoise } from './vector-ops.js';
+
+/** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
+const f32 = Math.fround;
 
 /** diffusers DDPMScheduler.__init__ defaults. */
 export const DDPM_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
@@ -43,49 +34,29 @@ export const DDPM_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
 
 type VarianceType = 'fixed_small' | 'fixed_small_log' | 'fixed_large';
 
-export class DDPMScheduler implements Scheduler {
+export class DDPMScheduler extends AlphaCumprodScheduler {
   readonly name = 'ddpm' as const;
-  readonly config: Readonly<SchedulerConfig>;
-  readonly order = 1;
-  timesteps: number[] = [];
-  initNoiseSigma = 1.0;
 
-  private readonly schedule: NoiseSchedule;
-  private readonly prediction: PredictionType;
   private readonly spacing: TimestepSpacing;
   private readonly varianceType: VarianceType;
-  private readonly clipSample: boolean;
-  private readonly clipRange: number;
-  private numInferenceSteps: number | null = null;
+  private readonly clipRange: number | null;
 
   constructor(config?: SchedulerConfig) {
-    this.config = Object.freeze(resolveConfig(DDPM_DEFAULTS, config));
-    if (cfgBool(this.config, 'thresholding', false)) throw new Error('DDPM: thresholding is not supported');
-    this.schedule = getNoiseSchedule(this.config);
-    this.prediction = predictionTypeOf(this.config, ['epsilon', 'sample', 'v_prediction']);
+    super({ who: 'DDPM', defaults: DDPM_DEFAULTS, config, predictions: ['epsilon', 'sample', 'v_prediction'], zeroSnrOption: true, thresholdingOption: true });
     this.spacing = timestepSpacingOf(this.config, 'leading');
     const vt = cfgString(this.config, 'variance_type', 'fixed_small');
     if (vt !== 'fixed_small' && vt !== 'fixed_small_log' && vt !== 'fixed_large') {
       throw new Error(`DDPM: variance_type ${vt} is not supported`);
     }
     this.varianceType = vt;
-    this.clipSample = cfgBool(this.config, 'clip_sample', true);
-    this.clipRange = cfgNumber(this.config, 'clip_sample_range', 1.0);
+    this.clipRange = sampleClipRangeOf(this.config, true);
   }
 
   setTimesteps(numInferenceSteps: number): void {
     const T = this.schedule.numTrainTimesteps;
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) throw new Error(`invalid numInferenceSteps ${numInferenceSteps}`);
-    if (numInferenceSteps > T) throw new Error(`num_inference_steps ${numInferenceSteps} cannot be larger than ${T}`);
+    assertStepCount(numInferenceSteps, 'DDPM', T);
     this.numInferenceSteps = numInferenceSteps;
     this.timesteps = intTimesteps(this.spacing, numInferenceSteps, T, cfgNumber(this.config, 'steps_offset', 0));
-  }
-
-  /** DDPM indexes by timestep value; the begin index is not needed. */
-  setBeginIndex(_beginIndex: number): void {}
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
   }
 
   /** diffusers `previous_timestep`: the entry after the first match of `timestep`, -1 after the last. */
@@ -110,24 +81,8 @@ export class DDPMScheduler implements Scheduler {
     const curBeta = f32(1 - curAlpha);
     const n = sample.length;
 
-    let x0: Float32Array;
-    if (this.prediction === 'epsilon') {
-      x0 = new Float32Array(n);
-      const sb = sqrt32(betaT);
-      const sa = sqrt32(aT);
-      for (let i = 0; i < n; i++) x0[i] = f32(sample[i]! - f32(sb * modelOutput[i]!)) / sa;
-    } else if (this.prediction === 'sample') {
-      x0 = Float32Array.from(modelOutput);
-    } else {
-      x0 = new Float32Array(n);
-      const sb = sqrt32(betaT);
-      const sa = sqrt32(aT);
-      for (let i = 0; i < n; i++) x0[i] = f32(sa * sample[i]!) - f32(sb * modelOutput[i]!);
-    }
-    if (this.clipSample) {
-      const r = f32(this.clipRange);
-      for (let i = 0; i < n; i++) x0[i] = Math.min(Math.max(x0[i]!, -r), r);
-    }
+    const x0 = x0FromAlphaSigma(this.prediction, sqrt32(aT), sqrt32(betaT), modelOutput, sample);
+    if (this.clipRange !== null) clipSampleInPlace(x0, this.clipRange);
 
     const x0Coeff = f32(f32(sqrt32(aPrev) * curBeta) / betaT);
     const curCoeff = f32(f32(sqrt32(curAlpha) * betaPrev) / betaT);
@@ -155,11 +110,5 @@ export class DDPMScheduler implements Scheduler {
       for (let i = 0; i < n; i++) prev[i] = prev[i]! + f32(std * noise[i]!);
     }
     return { prevSample: prev, predOriginalSample: x0 };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    const t = this.timesteps[stepIndex];
-    if (t === undefined) throw new Error(`DDPM.addNoise: step index ${stepIndex} out of range`);
-    return addNoiseAlphaCumprod(original, noise, this.schedule.alphasCumprod[t]!);
   }
 }

@@ -9,36 +9,15 @@
 // A last step to sigma = 0 is first order and gives x0_pred exactly (its limit; no inf/NaN is formed).
 // Not supported (rejected): the SDE / deprecated algorithm types, thresholding, learned variance, flow sigmas.
 
-import {
-  assertSameLength,
-  cfgBool,
-  cfgNumber,
-  cfgString,
-  dpmTimesteps,
-  getNoiseSchedule,
-  interpSigmas,
-  predictionTypeOf,
-  resolveConfig,
-  roundHalfEven,
-  sigmaToT,
-  timestepSpacingOf,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-} from './common.js';
-import {
-  alphaSigmaT,
-  expF32,
-  fullRangeSigmas,
-  indexForTimestepOrLast,
-  isOff,
-  lambdaOf,
-  logF32,
-  npLinspaceLambdas,
-  rejectUnsupported,
-  sqrtF32,
-} from './multistep-common.js';
-import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { assertOneSigmaSpacing, assertStepCount, cfgBool, cfgNumber, cfgString, finalSigmasTypeOf, isOff, rejectUnsupported } from './config.js';
+import { sqrt32 } from './numerics/float32.js';
+import { npLinspace, roundHalfEven } from './numerics/numpy.js';
+import { expF32, logF32 } from './numerics/sleef.js';
+import { x0FromAlphaSigma } from './predicted-x0.js';
+import { AlphaSigmaScheduler } from './sigma-scheduler.js';
+import { alphaSigmaT, fullRangeSigmas, interpSigmas, lambdaOf, sigmaToT } from './sigmas.js';
+import { dpmTimesteps } from './timesteps.js';
+import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -75,33 +54,16 @@ export const DPMPP_2M_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
   time_shift_type: 'exponential',
 });
 
-export class DPMSolverMultistepScheduler implements Scheduler {
+export class DPMSolverMultistepScheduler extends AlphaSigmaScheduler {
   readonly name = 'dpmpp-2m' as const;
-  readonly config: Readonly<SchedulerConfig>;
   readonly order = 1;
-  timesteps: number[] = [];
-  /** float32 sigmas, length timesteps.length + 1 (the final 0 or sigma_min included). */
-  sigmas: number[] = [];
-  initNoiseSigma = 1.0;
 
-  private readonly schedule: NoiseSchedule;
-  private readonly prediction: PredictionType;
-  private readonly spacing: TimestepSpacing;
-  private readonly solverOrder: number;
   private readonly heunSolver: boolean;
-  private stepIndex: number | null = null;
-  private beginIndex: number | null = null;
-  private lowerOrderNums = 0;
-  /** Converted model outputs (x0 predictions), oldest first, length solver_order (null before warm-up). */
-  private modelOutputs: Array<Float32Array | null> = [];
 
   constructor(config?: SchedulerConfig) {
-    this.config = Object.freeze(resolveConfig(DPMPP_2M_DEFAULTS, config));
+    super({ who: 'DPM-Solver', defaults: DPMPP_2M_DEFAULTS, config, predictions: ['epsilon', 'v_prediction', 'sample'], zeroSnrOption: true });
     const c = this.config;
-    const flags = [cfgBool(c, 'use_karras_sigmas', false), cfgBool(c, 'use_exponential_sigmas', false), cfgBool(c, 'use_beta_sigmas', false)];
-    if (flags.filter(Boolean).length > 1) {
-      throw new Error('Only one of `config.use_beta_sigmas`, `config.use_exponential_sigmas`, `config.use_karras_sigmas` can be used.');
-    }
+    assertOneSigmaSpacing(c);
     let algorithm = cfgString(c, 'algorithm_type', 'dpmsolver++');
     if (algorithm === 'deis') algorithm = 'dpmsolver++'; // diffusers re-registers deis as dpmsolver++
     if (algorithm !== 'dpmsolver++') throw new Error(`DPM-Solver: algorithm_type ${algorithm} is not supported (only dpmsolver++)`);
@@ -109,8 +71,6 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     if (solverType === 'logrho' || solverType === 'bh1' || solverType === 'bh2') solverType = 'midpoint';
     if (solverType !== 'midpoint' && solverType !== 'heun') throw new Error(`DPM-Solver: solver_type ${solverType} is not implemented`);
     this.heunSolver = solverType === 'heun';
-    this.solverOrder = cfgNumber(c, 'solver_order', 2);
-    if (![1, 2, 3].includes(this.solverOrder)) throw new Error(`DPM-Solver: solver_order ${this.solverOrder} is not supported (1, 2 or 3)`);
     rejectUnsupported(c, 'DPM-Solver', [
       ['thresholding', isOff],
       ['use_beta_sigmas', isOff],
@@ -118,14 +78,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
       ['use_dynamic_shifting', isOff],
       ['variance_type', isOff],
     ]);
-    const finalType = cfgString(c, 'final_sigmas_type', 'zero');
-    if (finalType !== 'zero' && finalType !== 'sigma_min') {
-      throw new Error(`\`final_sigmas_type\` must be one of 'zero', or 'sigma_min', but got ${finalType}`);
-    }
-    this.schedule = getNoiseSchedule(c, true);
-    this.prediction = predictionTypeOf(c, ['epsilon', 'v_prediction', 'sample']);
-    this.spacing = timestepSpacingOf(c, 'linspace');
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
+    finalSigmasTypeOf(c);
   }
 
   /** diffusers' `last_timestep` from `lambda_min_clipped` (searchsorted over the flipped float32 lambda table). */
@@ -138,7 +91,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     let count = 0;
     for (let t = ac.length - 1; t >= 0; t--) {
       const a = ac[t]!;
-      const lam = f32(logF32(sqrtF32(a)) - logF32(sqrtF32(f32(1 - a))));
+      const lam = f32(logF32(sqrt32(a)) - logF32(sqrt32(f32(1 - a))));
       if (lam < clip) count++;
       else break;
     }
@@ -146,10 +99,10 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) throw new Error(`DPM-Solver: invalid numInferenceSteps ${numInferenceSteps}`);
+    assertStepCount(numInferenceSteps, 'DPM-Solver');
     const c = this.config;
     const T = this.schedule.numTrainTimesteps;
-    let timesteps = dpmTimesteps(this.spacing, numInferenceSteps, T, cfgNumber(c, 'steps_offset', 0), this.lastTimestep());
+    let timesteps = dpmTimesteps(this.spacing, numInferenceSteps, T, this.stepsOffset(), this.lastTimestep());
     let sigmas: number[];
     const roundT = cfgString(c, 'beta_schedule', 'linear') !== 'squaredcos_cap_v2';
     if (cfgBool(c, 'use_karras_sigmas', false)) {
@@ -160,7 +113,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     } else if (cfgBool(c, 'use_lu_lambdas', false)) {
       // diffusers' precedence: karras, then lu_lambdas, then exponential.
       const logs = this.schedule.logSigmaTable;
-      const lambdas = npLinspaceLambdas(logs[logs.length - 1]!, logs[0]!, numInferenceSteps);
+      const lambdas = luLambdas(logs[logs.length - 1]!, logs[0]!, numInferenceSteps);
       sigmas = lambdas.map(Math.exp);
       timesteps = sigmas.map((s) => sigmaToT(s, logs)).map((t) => (roundT ? roundHalfEven(t) : Math.trunc(t)));
     } else if (cfgBool(c, 'use_exponential_sigmas', false)) {
@@ -170,47 +123,21 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     } else {
       sigmas = interpSigmas(timesteps, this.schedule);
     }
-    const sigmaLast = cfgString(c, 'final_sigmas_type', 'zero') === 'sigma_min' ? this.schedule.sigmaTable[0]! : 0;
+    const sigmaLast = finalSigmasTypeOf(c) === 'sigma_min' ? this.schedule.sigmaTable[0]! : 0;
     this.sigmas = [...sigmas, sigmaLast].map(f32);
     this.timesteps = timesteps;
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
-    this.lowerOrderNums = 0;
-    this.stepIndex = null;
-    this.beginIndex = null;
-  }
-
-  setBeginIndex(beginIndex: number): void {
-    this.beginIndex = beginIndex;
-  }
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
+    this.resetSolver();
   }
 
   /** diffusers `convert_model_output` (dpmsolver++): the model's x0 prediction at sigmas[stepIndex]. */
   private convertModelOutput(modelOutput: Float32Array, sample: Float32Array, idx: number): Float32Array {
-    const n = sample.length;
-    const x0 = new Float32Array(n);
-    if (this.prediction === 'sample') {
-      x0.set(modelOutput);
-      return x0;
-    }
     const [alphaT, sigmaT] = alphaSigmaT(this.sigmas[idx]!);
-    if (this.prediction === 'epsilon') {
-      for (let i = 0; i < n; i++) x0[i] = f32(sample[i]! - f32(sigmaT * modelOutput[i]!)) / alphaT;
-    } else {
-      for (let i = 0; i < n; i++) x0[i] = f32(alphaT * sample[i]!) - f32(sigmaT * modelOutput[i]!);
-    }
-    return x0;
+    return x0FromAlphaSigma(this.prediction, alphaT, sigmaT, modelOutput, sample);
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'DPM-Solver.step');
-    if (this.sigmas.length === 0) throw new Error("DPM-Solver: run 'setTimesteps' before 'step'");
-    if (this.stepIndex === null) this.stepIndex = this.beginIndex ?? indexForTimestepOrLast(this.timesteps, timestep);
-    const idx = this.stepIndex;
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const N = this.timesteps.length;
-    if (idx >= N) throw new Error('DPM-Solver: step called past the end of the schedule');
     const c = this.config;
     const lof = cfgBool(c, 'lower_order_final', true);
     const lowerOrderFinal =
@@ -218,8 +145,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     const lowerOrderSecond = idx === N - 2 && lof && N < 15;
 
     const x0 = this.convertModelOutput(modelOutput, sample, idx);
-    for (let i = 0; i < this.solverOrder - 1; i++) this.modelOutputs[i] = this.modelOutputs[i + 1]!;
-    this.modelOutputs[this.solverOrder - 1] = x0;
+    this.pushModelOutput(x0);
 
     let prev: Float32Array;
     if (this.solverOrder === 1 || this.lowerOrderNums < 1 || lowerOrderFinal) {
@@ -327,14 +253,12 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     }
     return out;
   }
+}
 
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    assertSameLength(original, noise, 'DPM-Solver.addNoise');
-    const sigma = this.sigmas[stepIndex];
-    if (sigma === undefined) throw new Error(`DPM-Solver.addNoise: step index ${stepIndex} out of range`);
-    const [alphaT, sigmaT] = alphaSigmaT(sigma);
-    const out = new Float32Array(original.length);
-    for (let i = 0; i < original.length; i++) out[i] = f32(alphaT * original[i]!) + f32(sigmaT * noise[i]!);
-    return out;
-  }
+/**
+ * diffusers' `_convert_to_lu`: `(lambda_max + ramp * (lambda_min - lambda_max)) ** 1` over
+ * `ramp = linspace(0, 1, n)` (float64; the "lambdas" are the float32 log-sigmas of the training range).
+ */
+function luLambdas(lambdaMax: number, lambdaMin: number, n: number): number[] {
+  return npLinspace(0, 1, n).map((r) => lambdaMax + r * (lambdaMin - lambdaMax));
 }

@@ -8,26 +8,11 @@
 // leading / trailing / linspace, use_karras_sigmas and use_exponential_sigmas (use_beta_sigmas needs scipy's
 // beta ppf and is rejected).
 
-import {
-  addNoiseSigma,
-  assertSameLength,
-  cfgBool,
-  cfgNumber,
-  floatTimesteps,
-  getNoiseSchedule,
-  indexForTimestep,
-  interpSigmas,
-  karrasSigmas,
-  predictionTypeOf,
-  resolveConfig,
-  sigmaToT,
-  timestepSpacingOf,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-} from './common.js';
-import { exponentialSigmas, sqrtF32 } from './multistep-common.js';
-import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { assertOneSigmaSpacing, assertStepCount, cfgBool, sampleClipRangeOf } from './config.js';
+import { clipSampleInPlace, x0FromSigma } from './predicted-x0.js';
+import { EulerTypeScheduler } from './sigma-scheduler.js';
+import { eulerInitNoiseSigma } from './sigmas.js';
+import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -49,56 +34,30 @@ export const HEUN_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
   steps_offset: 0,
 });
 
-export class HeunDiscreteScheduler implements Scheduler {
+export class HeunDiscreteScheduler extends EulerTypeScheduler {
   readonly name = 'heun' as const;
-  readonly config: Readonly<SchedulerConfig>;
   readonly order = 2;
-  timesteps: number[] = [];
-  sigmas: number[] = [];
-  initNoiseSigma = 1.0;
 
-  private readonly schedule: NoiseSchedule;
-  private readonly prediction: PredictionType;
-  private readonly spacing: TimestepSpacing;
   private readonly clip: number | null;
-  private stepIndex: number | null = null;
-  private beginIndex: number | null = null;
   // Predictor state (diffusers' prev_derivative / dt / sample); dt === null means "first order next".
   private dt: number | null = null;
   private prevDerivative: Float32Array = new Float32Array(0);
   private prevSample: Float32Array = new Float32Array(0);
 
   constructor(config?: SchedulerConfig) {
-    this.config = Object.freeze(resolveConfig(HEUN_DEFAULTS, config));
+    super({ who: 'Heun', defaults: HEUN_DEFAULTS, config, predictions: ['epsilon', 'v_prediction', 'sample'], zeroSnrOption: false });
     const c = this.config;
-    const flags = [cfgBool(c, 'use_karras_sigmas', false), cfgBool(c, 'use_exponential_sigmas', false), cfgBool(c, 'use_beta_sigmas', false)];
-    if (flags.filter(Boolean).length > 1) {
-      throw new Error('Only one of `config.use_beta_sigmas`, `config.use_exponential_sigmas`, `config.use_karras_sigmas` can be used.');
-    }
+    assertOneSigmaSpacing(c);
     if (cfgBool(c, 'use_beta_sigmas', false)) throw new Error('Heun: use_beta_sigmas is not supported');
-    // This class has no rescale_betas_zero_snr (diffusers' from_config drops the key), so never rescale.
-    this.schedule = getNoiseSchedule({ ...c, rescale_betas_zero_snr: false });
-    this.prediction = predictionTypeOf(c, ['epsilon', 'v_prediction', 'sample']);
-    this.spacing = timestepSpacingOf(c, 'linspace');
-    this.clip = cfgBool(c, 'clip_sample', false) ? f32(cfgNumber(c, 'clip_sample_range', 1.0)) : null;
+    this.clip = sampleClipRangeOf(c, false);
     // diffusers' __init__ runs set_timesteps(num_train_timesteps).
     this.setTimesteps(this.schedule.numTrainTimesteps);
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) throw new Error(`Heun: invalid numInferenceSteps ${numInferenceSteps}`);
-    const c = this.config;
-    const T = this.schedule.numTrainTimesteps;
-    let timesteps = floatTimesteps(this.spacing, numInferenceSteps, T, cfgNumber(c, 'steps_offset', 0));
-    let sigmas = interpSigmas(timesteps, this.schedule);
-    if (cfgBool(c, 'use_karras_sigmas', false)) {
-      // The spacing-selected range: sigma_max = sigmas[0], sigma_min = sigmas[-1] (no config override in Heun).
-      sigmas = karrasSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    } else if (cfgBool(c, 'use_exponential_sigmas', false)) {
-      sigmas = exponentialSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    }
+    assertStepCount(numInferenceSteps, 'Heun');
+    // Heun has no sigma_min / sigma_max config: Karras / exponential sigmas span the spacing's range.
+    const { timesteps, sigmas } = this.spacedSigmas(numInferenceSteps, false);
     const s32 = [...sigmas, 0].map(f32);
     // sigmas: [s0, s1, s1, ..., s_{N-1}, s_{N-1}, 0]; timesteps: [t0, t1, t1, ..., t_{N-1}, t_{N-1}].
     const dupS: number[] = [s32[0]!];
@@ -109,36 +68,13 @@ export class HeunDiscreteScheduler implements Scheduler {
     for (let i = 1; i < t32.length; i++) dupT.push(t32[i]!, t32[i]!);
     this.sigmas = dupS;
     this.timesteps = dupT;
-    let max = -Infinity;
-    for (const s of dupS) if (s > max) max = s;
-    this.initNoiseSigma = this.spacing === 'leading' ? sqrtF32(f32(f32(max * max) + 1)) : max;
+    this.initNoiseSigma = eulerInitNoiseSigma(dupS, this.spacing);
     this.dt = null;
-    this.stepIndex = null;
-    this.beginIndex = null;
-  }
-
-  setBeginIndex(beginIndex: number): void {
-    this.beginIndex = beginIndex;
-  }
-
-  private initStepIndex(timestep: number): number {
-    this.stepIndex = this.beginIndex ?? indexForTimestep(this.timesteps, f32(timestep));
-    return this.stepIndex;
-  }
-
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    const idx = this.stepIndex ?? this.initStepIndex(timestep);
-    const sigma = this.sigmas[idx]!;
-    const denom = sqrtF32(f32(f32(sigma * sigma) + 1));
-    const out = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! / denom;
-    return out;
+    this.resetStepIndex();
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'Heun.step');
-    const idx = this.stepIndex ?? this.initStepIndex(timestep);
-    if (idx >= this.timesteps.length) throw new Error('Heun: step called past the end of the schedule');
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const firstOrder = this.dt === null;
     const sigma = firstOrder ? this.sigmas[idx]! : this.sigmas[idx - 1]!;
     const sigmaNext = firstOrder ? this.sigmas[idx + 1]! : this.sigmas[idx]!;
@@ -146,20 +82,8 @@ export class HeunDiscreteScheduler implements Scheduler {
     const sigmaInput = firstOrder ? sigmaHat : sigmaNext;
     const n = sample.length;
 
-    const x0 = new Float32Array(n);
-    if (this.prediction === 'epsilon') {
-      for (let i = 0; i < n; i++) x0[i] = sample[i]! - f32(sigmaInput * modelOutput[i]!);
-    } else if (this.prediction === 'v_prediction') {
-      const s2p1 = f32(f32(sigmaInput * sigmaInput) + 1);
-      const c = f32(-sigmaInput / sqrtF32(s2p1));
-      for (let i = 0; i < n; i++) x0[i] = f32(modelOutput[i]! * c) + f32(sample[i]! / s2p1);
-    } else {
-      x0.set(modelOutput);
-    }
-    if (this.clip !== null) {
-      const r = this.clip;
-      for (let i = 0; i < n; i++) x0[i] = Math.min(Math.max(x0[i]!, -r), r);
-    }
+    const x0 = x0FromSigma(this.prediction, sigmaInput, modelOutput, sample);
+    if (this.clip !== null) clipSampleInPlace(x0, this.clip);
 
     const prev = new Float32Array(n);
     if (firstOrder) {
@@ -189,11 +113,5 @@ export class HeunDiscreteScheduler implements Scheduler {
     }
     this.stepIndex = idx + 1;
     return { prevSample: prev, predOriginalSample: x0 };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    const sigma = this.sigmas[stepIndex];
-    if (sigma === undefined) throw new Error(`Heun.addNoise: step index ${stepIndex} out of range`);
-    return addNoiseSigma(original, noise, sigma);
   }
 }

@@ -1,4 +1,7 @@
 // Scheduler registry: names, diffusers class names, construction, and img2img timestep selection.
+// One file per algorithm (ddpm.ts, ddim.ts, ...) behind the one contract of types.ts; what several share lives in
+// sigma-scheduler.ts / alpha-cumprod-scheduler.ts (the two base forms), predicted-x0.ts, config.ts,
+// noise-schedule.ts, timesteps.ts, sigmas.ts, vector-ops.ts, and the torch/numpy/scipy ports in numerics/.
 
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
@@ -14,6 +17,8 @@ import { UniPCMultistepScheduler } from './unipc.js';
 import { SAMPLER_NAMES } from '../../shared/generation-limits.js';
 
 export type { NoiseSource, Scheduler, SchedulerConfig, SchedulerName, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
+export { SD15_SCHEDULER_CONFIG } from './config.js';
+export { getNoiseSchedule, type NoiseSchedule } from './noise-schedule.js';
 
 type SchedulerFactory = (config?: SchedulerConfig) => Scheduler;
 
@@ -21,7 +26,7 @@ type SchedulerFactory = (config?: SchedulerConfig) => Scheduler;
 export const schedulerNames = SAMPLER_NAMES;
 
 /** One factory per sampler name of the contract: a name added there does not compile until it is built here. */
-const registry: Record<SchedulerName, SchedulerFactory> = {
+const registry: Readonly<Record<SchedulerName, SchedulerFactory>> = {
   ddpm: (c) => new DDPMScheduler(c),
   ddim: (c) => new DDIMScheduler(c),
   pndm: (c) => new PNDMScheduler(c),
@@ -39,9 +44,9 @@ export function isSchedulerName(value: unknown): value is SchedulerName {
   return typeof value === 'string' && (schedulerNames as readonly string[]).includes(value);
 }
 
-/** The names that `createScheduler` can build right now (registry order). */
+/** The names that `createScheduler` builds, in UI order (all of `schedulerNames`). */
 export function registeredSchedulerNames(): SchedulerName[] {
-  return schedulerNames.filter((n) => registry[n] !== undefined);
+  return [...schedulerNames];
 }
 
 /**
@@ -49,7 +54,8 @@ export function registeredSchedulerNames(): SchedulerName[] {
  * snake_case keys) merged over them. Schedulers hold per-run state: create one per generation.
  */
 export function createScheduler(name: SchedulerName, config?: SchedulerConfig): Scheduler {
-  const factory = registry[name];
+  // `name` may come unchecked from JavaScript or a settings file.
+  const factory = (registry as Partial<Record<string, SchedulerFactory>>)[name];
   if (!factory) throw new Error(`Scheduler "${name}" is not available`);
   return factory(config);
 }

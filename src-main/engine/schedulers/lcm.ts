@@ -1,23 +1,17 @@
 // LCMScheduler (diffusers v0.40.0 scheduling_lcm.py), float32 op for op. Ignores timestep_spacing and
 // steps_offset like diffusers. Every step but the last draws one randn; the last returns `denoised`.
 
-import {
-  addNoiseAlphaCumprod,
-  assertSameLength,
-  cfgBool,
-  cfgNumber,
-  drawNoise,
-  f32,
-  sqrt32,
-  getNoiseSchedule,
-  indexForTimestep,
-  npLinspace,
-  predictionTypeOf,
-  resolveConfig,
-  type NoiseSchedule,
-  type PredictionType,
-} from './common.js';
-import type { Scheduler, SchedulerConfig, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
+import { AlphaCumprodScheduler } from './alpha-cumprod-scheduler.js';
+import { assertStepCount, cfgNumber, sampleClipRangeOf } from './config.js';
+import { sqrt32 } from './numerics/float32.js';
+import { npLinspace } from './numerics/numpy.js';
+import { clipSampleInPlace, x0FromAlphaSigma } from './predicted-x0.js';
+import { indexForTimestep } from './timesteps.js';
+import type { SchedulerConfig, SetTimestepsOptions, StepOptions, StepResult } from './types.js';
+import { assertSameLength, drawNoise } from './vector-ops.js';
+
+/** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
+const f32 = Math.fround;
 
 /** diffusers LCMScheduler.__init__ defaults. */
 export const LCM_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
@@ -40,30 +34,18 @@ export const LCM_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
   rescale_betas_zero_snr: false,
 });
 
-export class LCMScheduler implements Scheduler {
+export class LCMScheduler extends AlphaCumprodScheduler {
   readonly name = 'lcm' as const;
-  readonly config: Readonly<SchedulerConfig>;
-  readonly order = 1;
-  timesteps: number[] = [];
-  initNoiseSigma = 1.0;
 
-  private readonly schedule: NoiseSchedule;
   private readonly finalAlphaCumprod: number;
-  private readonly prediction: PredictionType;
-  private readonly clipSample: boolean;
-  private readonly clipRange: number;
-  private numInferenceSteps: number | null = null;
+  private readonly clipRange: number | null;
   private stepIndex: number | null = null;
   private beginIndex: number | null = null;
 
   constructor(config?: SchedulerConfig) {
-    this.config = Object.freeze(resolveConfig(LCM_DEFAULTS, config));
-    if (cfgBool(this.config, 'thresholding', false)) throw new Error('LCM: thresholding is not supported');
-    this.schedule = getNoiseSchedule(this.config);
-    this.finalAlphaCumprod = cfgBool(this.config, 'set_alpha_to_one', true) ? 1.0 : this.schedule.alphasCumprod[0]!;
-    this.prediction = predictionTypeOf(this.config, ['epsilon', 'sample', 'v_prediction']);
-    this.clipSample = cfgBool(this.config, 'clip_sample', false);
-    this.clipRange = cfgNumber(this.config, 'clip_sample_range', 1.0);
+    super({ who: 'LCM', defaults: LCM_DEFAULTS, config, predictions: ['epsilon', 'sample', 'v_prediction'], zeroSnrOption: true, thresholdingOption: true });
+    this.finalAlphaCumprod = this.readFinalAlphaCumprod(true);
+    this.clipRange = sampleClipRangeOf(this.config, false);
   }
 
   /** `set_timesteps(N, strength=...)`: N entries of the `original_inference_steps` schedule (cut by strength). */
@@ -72,12 +54,11 @@ export class LCMScheduler implements Scheduler {
     const T = this.schedule.numTrainTimesteps;
     const originalSteps = cfgNumber(this.config, 'original_inference_steps', 50);
     if (originalSteps > T) throw new Error(`\`original_steps\`: ${originalSteps} cannot be larger than ${T}`);
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) throw new Error(`invalid numInferenceSteps ${numInferenceSteps}`);
+    assertStepCount(numInferenceSteps, 'LCM', T);
     const k = Math.floor(T / originalSteps);
     const count = Math.trunc(originalSteps * strength);
     const origin: number[] = [];
     for (let i = 1; i <= count; i++) origin.push(i * k - 1);
-    if (numInferenceSteps > T) throw new Error(`num_inference_steps ${numInferenceSteps} cannot be larger than ${T}`);
     const skippingStep = Math.floor(origin.length / numInferenceSteps);
     if (skippingStep < 1) {
       throw new Error(
@@ -95,16 +76,13 @@ export class LCMScheduler implements Scheduler {
     this.beginIndex = null;
   }
 
-  setBeginIndex(beginIndex: number): void {
+  /** LCM counts its steps like the sigma schedulers: img2img starts at the begin index. */
+  override setBeginIndex(beginIndex: number): void {
     this.beginIndex = beginIndex;
   }
 
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, options: StepOptions = {}): StepResult {
-    if (this.numInferenceSteps === null) throw new Error("LCM: run 'setTimesteps' before 'step'");
+    const numInferenceSteps = this.stepCount();
     assertSameLength(modelOutput, sample, 'LCM.step');
     if (this.stepIndex === null) this.stepIndex = this.beginIndex ?? indexForTimestep(this.timesteps, timestep);
     const idx = this.stepIndex;
@@ -122,26 +100,12 @@ export class LCMScheduler implements Scheduler {
     const cSkip = f32(0.25 / f32(st2 + 0.25));
     const cOut = f32(st / sqrt32(f32(st2 + 0.25)));
     const n = sample.length;
-    const x0 = new Float32Array(n);
-    if (this.prediction === 'epsilon') {
-      const sb = sqrt32(betaT);
-      const sa = sqrt32(aT);
-      for (let i = 0; i < n; i++) x0[i] = f32(sample[i]! - f32(sb * modelOutput[i]!)) / sa;
-    } else if (this.prediction === 'sample') {
-      x0.set(modelOutput);
-    } else {
-      const sb = sqrt32(betaT);
-      const sa = sqrt32(aT);
-      for (let i = 0; i < n; i++) x0[i] = f32(sa * sample[i]!) - f32(sb * modelOutput[i]!);
-    }
-    if (this.clipSample) {
-      const r = f32(this.clipRange);
-      for (let i = 0; i < n; i++) x0[i] = Math.min(Math.max(x0[i]!, -r), r);
-    }
+    const x0 = x0FromAlphaSigma(this.prediction, sqrt32(aT), sqrt32(betaT), modelOutput, sample);
+    if (this.clipRange !== null) clipSampleInPlace(x0, this.clipRange);
     const denoised = new Float32Array(n);
     for (let i = 0; i < n; i++) denoised[i] = f32(cOut * x0[i]!) + f32(cSkip * sample[i]!);
     let prev: Float32Array;
-    if (idx !== this.numInferenceSteps - 1) {
+    if (idx !== numInferenceSteps - 1) {
       const noise = drawNoise(options.generator, sample, 'LCM.step');
       const sa = sqrt32(aPrev);
       const sb = sqrt32(betaPrev);
@@ -152,11 +116,5 @@ export class LCMScheduler implements Scheduler {
     }
     this.stepIndex = idx + 1;
     return { prevSample: prev, predOriginalSample: denoised };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    const t = this.timesteps[stepIndex];
-    if (t === undefined) throw new Error(`LCM.addNoise: step index ${stepIndex} out of range`);
-    return addNoiseAlphaCumprod(original, noise, this.schedule.alphasCumprod[t]!);
   }
 }

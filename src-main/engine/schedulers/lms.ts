@@ -9,26 +9,12 @@
 // Supports prediction_type epsilon / v_prediction / sample, timestep_spacing leading / trailing / linspace,
 // use_karras_sigmas and use_exponential_sigmas (use_beta_sigmas is rejected).
 
-import {
-  addNoiseSigma,
-  assertSameLength,
-  cfgBool,
-  cfgNumber,
-  floatTimesteps,
-  getNoiseSchedule,
-  indexForTimestep,
-  interpSigmas,
-  karrasSigmas,
-  predictionTypeOf,
-  resolveConfig,
-  sigmaToT,
-  timestepSpacingOf,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-} from './common.js';
-import { exponentialSigmas, lmsCoefficient, sqrtF32 } from './multistep-common.js';
-import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { assertOneSigmaSpacing, assertStepCount, cfgBool } from './config.js';
+import { quadpackQagse } from './numerics/quadpack.js';
+import { x0FromSigma } from './predicted-x0.js';
+import { EulerTypeScheduler } from './sigma-scheduler.js';
+import { eulerInitNoiseSigma } from './sigmas.js';
+import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -51,76 +37,30 @@ export const LMS_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
 /** diffusers' default `order` argument of LMSDiscreteScheduler.step. */
 const LMS_MAX_ORDER = 4;
 
-export class LMSDiscreteScheduler implements Scheduler {
+export class LMSDiscreteScheduler extends EulerTypeScheduler {
   readonly name = 'lms' as const;
-  readonly config: Readonly<SchedulerConfig>;
   readonly order = 1;
-  timesteps: number[] = [];
-  sigmas: number[] = [];
-  initNoiseSigma = 1.0;
 
-  private readonly schedule: NoiseSchedule;
-  private readonly prediction: PredictionType;
-  private readonly spacing: TimestepSpacing;
-  private stepIndex: number | null = null;
-  private beginIndex: number | null = null;
   /** The last (up to 4) derivatives, oldest first. */
   private derivatives: Float32Array[] = [];
 
   constructor(config?: SchedulerConfig) {
-    this.config = Object.freeze(resolveConfig(LMS_DEFAULTS, config));
+    super({ who: 'LMS', defaults: LMS_DEFAULTS, config, predictions: ['epsilon', 'v_prediction', 'sample'], zeroSnrOption: false });
     const c = this.config;
-    const flags = [cfgBool(c, 'use_karras_sigmas', false), cfgBool(c, 'use_exponential_sigmas', false), cfgBool(c, 'use_beta_sigmas', false)];
-    if (flags.filter(Boolean).length > 1) {
-      throw new Error('Only one of `config.use_beta_sigmas`, `config.use_exponential_sigmas`, `config.use_karras_sigmas` can be used.');
-    }
+    assertOneSigmaSpacing(c);
     if (cfgBool(c, 'use_beta_sigmas', false)) throw new Error('LMS: use_beta_sigmas is not supported');
-    // This class has no rescale_betas_zero_snr (diffusers' from_config drops the key), so never rescale.
-    this.schedule = getNoiseSchedule({ ...c, rescale_betas_zero_snr: false });
-    this.prediction = predictionTypeOf(c, ['epsilon', 'v_prediction', 'sample']);
-    this.spacing = timestepSpacingOf(c, 'linspace');
     this.setTimesteps(this.schedule.numTrainTimesteps);
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) throw new Error(`LMS: invalid numInferenceSteps ${numInferenceSteps}`);
-    const c = this.config;
-    const T = this.schedule.numTrainTimesteps;
-    let timesteps = floatTimesteps(this.spacing, numInferenceSteps, T, cfgNumber(c, 'steps_offset', 0));
-    let sigmas = interpSigmas(timesteps, this.schedule);
-    if (cfgBool(c, 'use_karras_sigmas', false)) {
-      sigmas = karrasSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    } else if (cfgBool(c, 'use_exponential_sigmas', false)) {
-      sigmas = exponentialSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.schedule.logSigmaTable));
-    }
+    assertStepCount(numInferenceSteps, 'LMS');
+    // LMS has no sigma_min / sigma_max config: Karras / exponential sigmas span the spacing's range.
+    const { timesteps, sigmas } = this.spacedSigmas(numInferenceSteps, false);
     this.sigmas = [...sigmas, 0].map(f32);
     this.timesteps = timesteps.map(f32);
-    let max = -Infinity;
-    for (const s of this.sigmas) if (s > max) max = s;
-    this.initNoiseSigma = this.spacing === 'leading' ? sqrtF32(f32(f32(max * max) + 1)) : max;
-    this.stepIndex = null;
-    this.beginIndex = null;
+    this.initNoiseSigma = eulerInitNoiseSigma(this.sigmas, this.spacing);
+    this.resetStepIndex();
     this.derivatives = [];
-  }
-
-  setBeginIndex(beginIndex: number): void {
-    this.beginIndex = beginIndex;
-  }
-
-  private initStepIndex(timestep: number): number {
-    this.stepIndex = this.beginIndex ?? indexForTimestep(this.timesteps, f32(timestep));
-    return this.stepIndex;
-  }
-
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    const idx = this.stepIndex ?? this.initStepIndex(timestep);
-    const sigma = this.sigmas[idx]!;
-    const denom = sqrtF32(f32(f32(sigma * sigma) + 1));
-    const out = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! / denom;
-    return out;
   }
 
   /** diffusers `get_lms_coefficient(order, t, current_order)` (scipy quad, reproduced). */
@@ -129,22 +69,11 @@ export class LMSDiscreteScheduler implements Scheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'LMS.step');
-    const idx = this.stepIndex ?? this.initStepIndex(timestep);
-    if (idx >= this.timesteps.length) throw new Error('LMS: step called past the end of the schedule');
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const sigma = this.sigmas[idx]!;
     const n = sample.length;
 
-    const x0 = new Float32Array(n);
-    if (this.prediction === 'epsilon') {
-      for (let i = 0; i < n; i++) x0[i] = sample[i]! - f32(sigma * modelOutput[i]!);
-    } else if (this.prediction === 'v_prediction') {
-      const s2p1 = f32(f32(sigma * sigma) + 1);
-      const c = f32(-sigma / sqrtF32(s2p1));
-      for (let i = 0; i < n; i++) x0[i] = f32(modelOutput[i]! * c) + f32(sample[i]! / s2p1);
-    } else {
-      x0.set(modelOutput);
-    }
+    const x0 = x0FromSigma(this.prediction, sigma, modelOutput, sample);
 
     // Reuse the buffer of the derivative that falls out of the window.
     const derivative = this.derivatives.length >= LMS_MAX_ORDER && this.derivatives[0]!.length === n ? this.derivatives.shift()! : new Float32Array(n);
@@ -192,10 +121,29 @@ export class LMSDiscreteScheduler implements Scheduler {
     this.stepIndex = idx + 1;
     return { prevSample: prev, predOriginalSample: x0 };
   }
+}
 
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    const sigma = this.sigmas[stepIndex];
-    if (sigma === undefined) throw new Error(`LMS.addNoise: step index ${stepIndex} out of range`);
-    return addNoiseSigma(original, noise, sigma);
-  }
+/**
+ * `LMSDiscreteScheduler.get_lms_coefficient(order, t, current_order)`: the integral over [sigmas[t], sigmas[t+1]]
+ * of the Lagrange basis polynomial of node `sigmas[t - current_order]` on the nodes `sigmas[t - k]`, k < order.
+ * The integrand is evaluated as diffusers does, with float32 torch scalars: `tau` is rounded to float32 and
+ * every factor `(tau - s_k) / (s_c - s_k)` and the running product are float32. The integral itself is
+ * scipy's (QUADPACK dqagse, ported), so the coefficient matches scipy.integrate.quad bit for bit, including the rare
+ * intervals (only at ~500+ steps) where quad's error test fails on the float32 noise and it subdivides.
+ */
+export function lmsCoefficient(sigmas: ArrayLike<number>, order: number, t: number, currentOrder: number): number {
+  const sc = f32(sigmas[t - currentOrder]!);
+  const nodes: number[] = [];
+  for (let k = 0; k < order; k++) if (k !== currentOrder) nodes.push(f32(sigmas[t - k]!));
+  const dens = nodes.map((sk) => f32(sc - sk));
+  const integrand = (tau: number): number => {
+    if (nodes.length === 0) return 1.0;
+    const tau32 = f32(tau);
+    let prod = f32(f32(tau32 - nodes[0]!) / dens[0]!);
+    for (let k = 1; k < nodes.length; k++) prod = f32(prod * f32(f32(tau32 - nodes[k]!) / dens[k]!));
+    return prod;
+  };
+  const a = f32(sigmas[t]!);
+  const b = f32(sigmas[t + 1]!);
+  return quadpackQagse(integrand, a, b, 1.49e-8, 1e-4).result;
 }

@@ -2,25 +2,15 @@
 // (N+1 model calls, the second entry duplicated) and the Runge-Kutta warm-up of skip_prk_steps=False
 // (diffusers' default: 12 PRK calls, then PLMS; N+9 calls).
 
-import {
-  addNoiseAlphaCumprod,
-  assertSameLength,
-  cfgBool,
-  cfgNumber,
-  f32,
-  sqrt32,
-  getNoiseSchedule,
-  npArange,
-  npLinspace,
-  predictionTypeOf,
-  resolveConfig,
-  roundHalfEven,
-  timestepSpacingOf,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-} from './common.js';
-import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { AlphaCumprodScheduler } from './alpha-cumprod-scheduler.js';
+import { assertStepCount, cfgBool, cfgNumber, timestepSpacingOf, type TimestepSpacing } from './config.js';
+import { sqrt32 } from './numerics/float32.js';
+import { npArange, npLinspace, roundHalfEven } from './numerics/numpy.js';
+import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { assertSameLength } from './vector-ops.js';
+
+/** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
+const f32 = Math.fround;
 
 /** diffusers PNDMScheduler.__init__ defaults. */
 export const PNDM_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
@@ -38,19 +28,12 @@ export const PNDM_DEFAULTS: Readonly<SchedulerConfig> = Object.freeze({
 
 const PNDM_ORDER = 4;
 
-export class PNDMScheduler implements Scheduler {
+export class PNDMScheduler extends AlphaCumprodScheduler {
   readonly name = 'pndm' as const;
-  readonly config: Readonly<SchedulerConfig>;
-  readonly order = 1;
-  timesteps: number[] = [];
-  initNoiseSigma = 1.0;
 
-  private readonly schedule: NoiseSchedule;
   private readonly finalAlphaCumprod: number;
-  private readonly prediction: PredictionType;
   private readonly spacing: TimestepSpacing;
   private readonly skipPrk: boolean;
-  private numInferenceSteps: number | null = null;
   private prkTimesteps: number[] = [];
   // running state
   private counter = 0;
@@ -59,10 +42,8 @@ export class PNDMScheduler implements Scheduler {
   private curModelOutput: Float32Array | null = null;
 
   constructor(config?: SchedulerConfig) {
-    this.config = Object.freeze(resolveConfig(PNDM_DEFAULTS, config));
-    this.schedule = getNoiseSchedule({ ...this.config, rescale_betas_zero_snr: false });
-    this.finalAlphaCumprod = cfgBool(this.config, 'set_alpha_to_one', false) ? 1.0 : this.schedule.alphasCumprod[0]!;
-    this.prediction = predictionTypeOf(this.config, ['epsilon', 'v_prediction']);
+    super({ who: 'PNDM', defaults: PNDM_DEFAULTS, config, predictions: ['epsilon', 'v_prediction'], zeroSnrOption: false, thresholdingOption: false });
+    this.finalAlphaCumprod = this.readFinalAlphaCumprod(false);
     this.spacing = timestepSpacingOf(this.config, 'leading');
     this.skipPrk = cfgBool(this.config, 'skip_prk_steps', false);
   }
@@ -70,7 +51,7 @@ export class PNDMScheduler implements Scheduler {
   setTimesteps(numInferenceSteps: number): void {
     const T = this.schedule.numTrainTimesteps;
     const n = numInferenceSteps;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`invalid numInferenceSteps ${n}`);
+    assertStepCount(n, 'PNDM');
     this.numInferenceSteps = n;
     // ascending `_timesteps`
     let ts: number[];
@@ -112,15 +93,8 @@ export class PNDMScheduler implements Scheduler {
     this.curSample = null;
   }
 
-  /** PNDM runs its own counter; the begin index is not needed. */
-  setBeginIndex(_beginIndex: number): void {}
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    if (this.numInferenceSteps === null) throw new Error("PNDM: run 'setTimesteps' before 'step'");
+    this.stepCount();
     assertSameLength(modelOutput, sample, 'PNDM.step');
     if (this.counter < this.prkTimesteps.length && !this.skipPrk) return this.stepPrk(modelOutput, timestep, sample);
     return this.stepPlms(modelOutput, timestep, sample);
@@ -128,7 +102,7 @@ export class PNDMScheduler implements Scheduler {
 
   private stepPrk(modelOutput: Float32Array, timestep: number, sample: Float32Array): StepResult {
     const T = this.schedule.numTrainTimesteps;
-    const nInf = this.numInferenceSteps!;
+    const nInf = this.stepCount();
     const diffToPrev = this.counter % 2 ? 0 : Math.floor(Math.floor(T / nInf) / 2);
     const prevTimestep = timestep - diffToPrev;
     const t = this.prkTimesteps[Math.floor(this.counter / 4) * 4]!;
@@ -161,7 +135,7 @@ export class PNDMScheduler implements Scheduler {
 
   private stepPlms(modelOutput: Float32Array, timestep: number, sample: Float32Array): StepResult {
     const T = this.schedule.numTrainTimesteps;
-    const nInf = this.numInferenceSteps!;
+    const nInf = this.stepCount();
     if (!this.skipPrk && this.ets.length < 3) {
       throw new Error('PNDM: an only-PLMS run needs skip_prk_steps=True (not enough PRK steps before PLMS)');
     }
@@ -243,11 +217,5 @@ export class PNDMScheduler implements Scheduler {
       prev[i] = f32(sampleCoeff * sample[i]!) - f32(f32(diff * mo[i]!) / denom);
     }
     return prev;
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    const t = this.timesteps[stepIndex];
-    if (t === undefined) throw new Error(`PNDM.addNoise: step index ${stepIndex} out of range`);
-    return addNoiseAlphaCumprod(original, noise, this.schedule.alphasCumprod[t]!);
   }
 }

@@ -11,36 +11,16 @@
 // limit (x0_pred): diffusers gives that for bh2 + predict_x0, and NaN for bh1 or predict_x0 = false.
 // Not supported (rejected): solver_p, thresholding, flow sigmas, dynamic shifting, beta sigmas.
 
-import {
-  assertSameLength,
-  cfgBool,
-  cfgNumber,
-  cfgString,
-  dpmTimesteps,
-  fmaf32,
-  getNoiseSchedule,
-  interpSigmas,
-  predictionTypeOf,
-  resolveConfig,
-  roundHalfEven,
-  timestepSpacingOf,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-} from './common.js';
-import {
-  alphaSigmaT,
-  expm1F32,
-  fullRangeSigmas,
-  indexForTimestepOrLast,
-  isOff,
-  lambdaOf,
-  rejectUnsupported,
-  solve2x2F32,
-  solve2x2F32Strided,
-  solveF32,
-} from './multistep-common.js';
-import type { Scheduler, SchedulerConfig, StepOptions, StepResult } from './types.js';
+import { assertOneSigmaSpacing, assertStepCount, cfgBool, cfgString, finalSigmasTypeOf, isOff, rejectUnsupported } from './config.js';
+import { fmaf32 } from './numerics/float32.js';
+import { roundHalfEven } from './numerics/numpy.js';
+import { expm1F32 } from './numerics/sleef.js';
+import { solve2x2F32, solve2x2F32Strided, solveF32 } from './numerics/torch-linalg.js';
+import { x0FromAlphaSigma } from './predicted-x0.js';
+import { AlphaSigmaScheduler } from './sigma-scheduler.js';
+import { alphaSigmaT, fullRangeSigmas, interpSigmas, lambdaOf } from './sigmas.js';
+import { dpmTimesteps } from './timesteps.js';
+import type { SchedulerConfig, StepOptions, StepResult } from './types.js';
 
 /** Math.fround, bound locally: hot loops must not go through a (transpiled) module-binding getter. */
 const f32 = Math.fround;
@@ -94,43 +74,24 @@ interface UniCoefficients {
   b: number[];
 }
 
-export class UniPCMultistepScheduler implements Scheduler {
+export class UniPCMultistepScheduler extends AlphaSigmaScheduler {
   readonly name = 'unipc' as const;
-  readonly config: Readonly<SchedulerConfig>;
   readonly order = 1;
-  timesteps: number[] = [];
-  /** float32 sigmas, length timesteps.length + 1. */
-  sigmas: number[] = [];
-  initNoiseSigma = 1.0;
 
-  private readonly schedule: NoiseSchedule;
-  private readonly prediction: PredictionType;
-  private readonly spacing: TimestepSpacing;
-  private readonly solverOrder: number;
   private readonly predictX0: boolean;
   private readonly bh2: boolean;
   private readonly disableCorrector: ReadonlySet<number>;
-  private stepIndex: number | null = null;
-  private beginIndex: number | null = null;
-  private lowerOrderNums = 0;
   private thisOrder = 0;
-  /** Converted model outputs, oldest first, length solver_order. */
-  private modelOutputs: Array<Float32Array | null> = [];
   private lastSample: Float32Array | null = null;
 
   constructor(config?: SchedulerConfig) {
-    this.config = Object.freeze(resolveConfig(UNIPC_DEFAULTS, config));
+    super({ who: 'UniPC', defaults: UNIPC_DEFAULTS, config, predictions: ['epsilon', 'v_prediction', 'sample'], zeroSnrOption: true });
     const c = this.config;
-    const flags = [cfgBool(c, 'use_karras_sigmas', false), cfgBool(c, 'use_exponential_sigmas', false), cfgBool(c, 'use_beta_sigmas', false)];
-    if (flags.filter(Boolean).length > 1) {
-      throw new Error('Only one of `config.use_beta_sigmas`, `config.use_exponential_sigmas`, `config.use_karras_sigmas` can be used.');
-    }
+    assertOneSigmaSpacing(c);
     let solverType = cfgString(c, 'solver_type', 'bh2');
     if (solverType === 'midpoint' || solverType === 'heun' || solverType === 'logrho') solverType = 'bh2';
     if (solverType !== 'bh1' && solverType !== 'bh2') throw new Error(`UniPC: solver_type ${solverType} is not implemented`);
     this.bh2 = solverType === 'bh2';
-    this.solverOrder = cfgNumber(c, 'solver_order', 2);
-    if (![1, 2, 3].includes(this.solverOrder)) throw new Error(`UniPC: solver_order ${this.solverOrder} is not supported (1, 2 or 3)`);
     this.predictX0 = cfgBool(c, 'predict_x0', true);
     rejectUnsupported(c, 'UniPC', [
       ['thresholding', isOff],
@@ -140,24 +101,17 @@ export class UniPCMultistepScheduler implements Scheduler {
       ['use_dynamic_shifting', isOff],
       ['shift_terminal', isOff],
     ]);
-    const finalType = cfgString(c, 'final_sigmas_type', 'zero');
-    if (finalType !== 'zero' && finalType !== 'sigma_min') {
-      throw new Error(`\`final_sigmas_type\` must be one of 'zero', or 'sigma_min', but got ${finalType}`);
-    }
+    finalSigmasTypeOf(c);
     const dc = c['disable_corrector'];
     this.disableCorrector = new Set(Array.isArray(dc) ? dc.filter((v): v is number => typeof v === 'number') : []);
-    this.schedule = getNoiseSchedule(c, true);
-    this.prediction = predictionTypeOf(c, ['epsilon', 'v_prediction', 'sample']);
-    this.spacing = timestepSpacingOf(c, 'linspace');
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) throw new Error(`UniPC: invalid numInferenceSteps ${numInferenceSteps}`);
+    assertStepCount(numInferenceSteps, 'UniPC');
     const c = this.config;
     const T = this.schedule.numTrainTimesteps;
-    let timesteps = dpmTimesteps(this.spacing, numInferenceSteps, T, cfgNumber(c, 'steps_offset', 0));
-    const finalType = cfgString(c, 'final_sigmas_type', 'zero');
+    let timesteps = dpmTimesteps(this.spacing, numInferenceSteps, T, this.stepsOffset());
+    const finalType = finalSigmasTypeOf(c);
     let sigmas: number[];
     let sigmaLast: number;
     const karras = cfgBool(c, 'use_karras_sigmas', false);
@@ -173,37 +127,22 @@ export class UniPCMultistepScheduler implements Scheduler {
     }
     this.sigmas = [...sigmas, sigmaLast].map(f32);
     this.timesteps = timesteps;
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
-    this.lowerOrderNums = 0;
+    this.resetSolver();
     this.thisOrder = 0;
     this.lastSample = null;
-    this.stepIndex = null;
-    this.beginIndex = null;
-  }
-
-  setBeginIndex(beginIndex: number): void {
-    this.beginIndex = beginIndex;
-  }
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
   }
 
   /** diffusers `convert_model_output`: x0 (predict_x0) or epsilon at sigmas[idx]. */
   private convertModelOutput(modelOutput: Float32Array, sample: Float32Array, idx: number): Float32Array {
+    const [alphaT, sigmaT] = alphaSigmaT(this.sigmas[idx]!);
+    if (this.predictX0) return x0FromAlphaSigma(this.prediction, alphaT, sigmaT, modelOutput, sample);
+    // Noise prediction (predict_x0 = false): epsilon from each prediction type.
     const n = sample.length;
     const out = new Float32Array(n);
-    const [alphaT, sigmaT] = alphaSigmaT(this.sigmas[idx]!);
     const p = this.prediction;
-    if (this.predictX0) {
-      if (p === 'epsilon') for (let i = 0; i < n; i++) out[i] = f32(sample[i]! - f32(sigmaT * modelOutput[i]!)) / alphaT;
-      else if (p === 'sample') out.set(modelOutput);
-      else for (let i = 0; i < n; i++) out[i] = f32(alphaT * sample[i]!) - f32(sigmaT * modelOutput[i]!);
-    } else {
-      if (p === 'epsilon') out.set(modelOutput);
-      else if (p === 'sample') for (let i = 0; i < n; i++) out[i] = f32(sample[i]! - f32(alphaT * modelOutput[i]!)) / sigmaT;
-      else for (let i = 0; i < n; i++) out[i] = f32(alphaT * modelOutput[i]!) + f32(sigmaT * sample[i]!);
-    }
+    if (p === 'epsilon') out.set(modelOutput);
+    else if (p === 'sample') for (let i = 0; i < n; i++) out[i] = f32(sample[i]! - f32(alphaT * modelOutput[i]!)) / sigmaT;
+    else for (let i = 0; i < n; i++) out[i] = f32(alphaT * modelOutput[i]!) + f32(sigmaT * sample[i]!);
     return out;
   }
 
@@ -236,6 +175,12 @@ export class UniPCMultistepScheduler implements Scheduler {
     return { alphaT, sigmaT, sigmaS0, alphaS0, hPhi1, bH, rks, b };
   }
 
+  /** The factors of `x_t = a * x - bm * m0 - cr * (residual)` shared by UniP and UniC. */
+  private updateFactors(k: UniCoefficients): [a: number, bm: number, cr: number] {
+    if (this.predictX0) return [f32(k.sigmaT / k.sigmaS0), f32(k.alphaT * k.hPhi1), f32(k.alphaT * k.bH)];
+    return [f32(k.alphaT / k.alphaS0), f32(k.sigmaT * k.hPhi1), f32(k.sigmaT * k.bH)];
+  }
+
   /** R = [rks^0; rks^1; ...] (rks with the trailing 1), as torch.stack(torch.pow(rks, i - 1)). */
   private static rMatrix(rks: number[], order: number): number[][] {
     const full = [...rks, 1];
@@ -245,20 +190,15 @@ export class UniPCMultistepScheduler implements Scheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _options: StepOptions = {}): StepResult {
-    assertSameLength(modelOutput, sample, 'UniPC.step');
-    if (this.sigmas.length === 0) throw new Error("UniPC: run 'setTimesteps' before 'step'");
-    if (this.stepIndex === null) this.stepIndex = this.beginIndex ?? indexForTimestepOrLast(this.timesteps, timestep);
-    const idx = this.stepIndex;
+    const idx = this.beginStep(modelOutput, timestep, sample);
     const N = this.timesteps.length;
-    if (idx >= N) throw new Error('UniPC: step called past the end of the schedule');
 
     const useCorrector = idx > 0 && !this.disableCorrector.has(idx - 1) && this.lastSample !== null;
     const converted = this.convertModelOutput(modelOutput, sample, idx);
     let x = sample;
     if (useCorrector) x = this.corrector(converted, this.lastSample!, sample, idx, this.thisOrder);
 
-    for (let i = 0; i < this.solverOrder - 1; i++) this.modelOutputs[i] = this.modelOutputs[i + 1]!;
-    this.modelOutputs[this.solverOrder - 1] = converted;
+    this.pushModelOutput(converted);
 
     let thisOrder = cfgBool(this.config, 'lower_order_final', true) ? Math.min(this.solverOrder, N - idx) : this.solverOrder;
     thisOrder = Math.min(thisOrder, this.lowerOrderNums + 1);
@@ -308,18 +248,7 @@ export class UniPCMultistepScheduler implements Scheduler {
         rhos = solve2x2F32Strided(R[0]![0]!, R[0]![1]!, R[1]![0]!, R[1]![1]!, k.b[0]!, k.b[1]!);
       }
     }
-    let a: number;
-    let bm: number;
-    let cr: number;
-    if (this.predictX0) {
-      a = f32(k.sigmaT / k.sigmaS0);
-      bm = f32(k.alphaT * k.hPhi1);
-      cr = f32(k.alphaT * k.bH);
-    } else {
-      a = f32(k.alphaT / k.alphaS0);
-      bm = f32(k.sigmaT * k.hPhi1);
-      cr = f32(k.sigmaT * k.bH);
-    }
+    const [a, bm, cr] = this.updateFactors(k);
     if (older.length === 0) {
       for (let i = 0; i < n; i++) out[i] = f32(f32(a * x[i]!) - f32(bm * m0[i]!)) - f32(cr * 0);
       return out;
@@ -359,18 +288,7 @@ export class UniPCMultistepScheduler implements Scheduler {
       const R = UniPCMultistepScheduler.rMatrix(k.rks, 2);
       rhos = solve2x2F32(R[0]![0]!, R[0]![1]!, R[1]![0]!, R[1]![1]!, k.b[0]!, k.b[1]!);
     } else rhos = solveF32(UniPCMultistepScheduler.rMatrix(k.rks, order), k.b);
-    let a: number;
-    let bm: number;
-    let cr: number;
-    if (this.predictX0) {
-      a = f32(k.sigmaT / k.sigmaS0);
-      bm = f32(k.alphaT * k.hPhi1);
-      cr = f32(k.alphaT * k.bH);
-    } else {
-      a = f32(k.alphaT / k.alphaS0);
-      bm = f32(k.sigmaT * k.hPhi1);
-      cr = f32(k.sigmaT * k.bH);
-    }
+    const [a, bm, cr] = this.updateFactors(k);
     const rLast = rhos[rhos.length - 1]!;
     const out = new Float32Array(n);
     if (older.length === 0) {
@@ -391,16 +309,6 @@ export class UniPCMultistepScheduler implements Scheduler {
       for (let j = 1; j < older.length; j++) corr = fma(rhos[j]!, f32(f32(older[j]![i]! - mi) / rks[j]!), corr);
       out[i] = xt_ - f32(cr * f32(corr + f32(rLast * f32(modelT[i]! - mi))));
     }
-    return out;
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    assertSameLength(original, noise, 'UniPC.addNoise');
-    const sigma = this.sigmas[stepIndex];
-    if (sigma === undefined) throw new Error(`UniPC.addNoise: step index ${stepIndex} out of range`);
-    const [alphaT, sigmaT] = alphaSigmaT(sigma);
-    const out = new Float32Array(original.length);
-    for (let i = 0; i < original.length; i++) out[i] = f32(alphaT * original[i]!) + f32(sigmaT * noise[i]!);
     return out;
   }
 }

@@ -13,7 +13,7 @@ import {
 } from '../../../src-main/engine/pipeline/denoiser.js';
 import type { TextConditioning } from '../../../src-main/engine/pipeline/conditioning.js';
 import { createScheduler } from '../../../src-main/engine/schedulers/index.js';
-import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/common.js';
+import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/index.js';
 import { TorchGenerator } from '../../../src-main/engine/random/index.js';
 import { createFakeModel } from './fake-model.js';
 

@@ -3,7 +3,7 @@
 import type { PipelineModel } from '../../../src-main/engine/pipeline/index.js';
 import type { EncodedImageLatent, PredictNoiseArgs } from '../../../src-main/engine/pipeline/types.js';
 import type { PromptTokenizer } from '../../../src-main/engine/prompt/index.js';
-import { getNoiseSchedule, SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/common.js';
+import { getNoiseSchedule, SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/index.js';
 import type { SchedulerConfig } from '../../../src-main/engine/schedulers/types.js';
 
 export const fakeTokenizer: PromptTokenizer = {

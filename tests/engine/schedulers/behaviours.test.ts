@@ -1,7 +1,7 @@
 // Behaviours of ddpm/ddim/pndm/lcm/euler/euler-ancestral that diffusers has and a port must copy
 // (diffusers_scheduler_reference.md, "Scheduler behaviour a port must copy").
 import { describe, expect, it } from 'vitest';
-import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/common.js';
+import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/config.js';
 import { createScheduler, img2imgTimesteps } from '../../../src-main/engine/schedulers/index.js';
 import type { NoiseSource, SchedulerConfig, SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 

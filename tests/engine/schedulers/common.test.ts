@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  cumprodF32,
-  dpmTimesteps,
-  f32,
-  floatTimesteps,
-  fmaf32,
-  getNoiseSchedule,
-  indexForTimestep,
-  interp,
-  intTimesteps,
-  karrasSigmas,
-  npArange,
-  npLinspace,
-  npLogF32,
-  resolveConfig,
-  roundHalfEven,
-  SD15_SCHEDULER_CONFIG,
-  sigmaToT,
-  torchLinspaceF32,
-  interpSigmas,
-} from '../../../src-main/engine/schedulers/common.js';
+import { resolveConfig, SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/config.js';
+import { getNoiseSchedule } from '../../../src-main/engine/schedulers/noise-schedule.js';
+import { f32, fmaf32 } from '../../../src-main/engine/schedulers/numerics/float32.js';
+import { interp, npArange, npLinspace, npLogF32, roundHalfEven } from '../../../src-main/engine/schedulers/numerics/numpy.js';
+import { cumprodF32, torchLinspaceF32 } from '../../../src-main/engine/schedulers/numerics/torch-float32.js';
+import { interpSigmas, karrasSigmas, sigmaToT } from '../../../src-main/engine/schedulers/sigmas.js';
+import { dpmTimesteps, floatTimesteps, indexForTimestep, intTimesteps } from '../../../src-main/engine/schedulers/timesteps.js';
 import { loadTables } from './golden-harness.js';
 
 describe('noise schedule tables (torch-exact)', () => {

@@ -2,7 +2,7 @@
 // New schedulers are picked up from the registry automatically.
 import { describe, expect, it } from 'vitest';
 import { TorchGenerator } from '../../../src-main/engine/random/index.js';
-import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/common.js';
+import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/config.js';
 import {
   createScheduler,
   defaultSchedulerFor,

@@ -1,30 +1,25 @@
 // DPMSolverMultistepScheduler (dpmsolver++, order 2, + Karras) port: diffusers v0.40.0 golden lines (shared sample +
 // fixtures, img2img included), extra diffusers runs generated for this test (embedded below), invariants, the final
-// sigma-0 step, Karras duplicates, and torch's SLEEF exp/log reproduced bit for bit.
+// sigma-0 step and Karras duplicates. (torch's SLEEF exp/log: numerics.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { DPMSolverMultistepScheduler } from '../../../src-main/engine/schedulers/dpmpp-2m.js';
-import { expF32, logF32 } from '../../../src-main/engine/schedulers/multistep-common.js';
 import type { SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 import {
-  caseTitle,
-  checkBitExact,
-  checkGolden,
+  describeMultistepSchedulerSuites,
+  describeReferenceRuns,
   type ExtraCase,
   extraReferenceKit,
   fround,
-  monotoneNonIncreasing,
   runSynthetic,
   SPACINGS,
-  STEP_COUNTS,
 } from './extra-reference-kit.js';
 
 const NAME: SchedulerName = 'dpmpp-2m';
 const DIFFUSERS_CLASS = 'DPMSolverMultistepScheduler';
-const { make, checkExtraCase, goldenLines, msPerCall } = extraReferenceKit(NAME, DIFFUSERS_CLASS);
+const kit = extraReferenceKit(NAME, DIFFUSERS_CLASS);
+const { make } = kit;
 
-// Generated with diffusers v0.40.0 (unmodified, CPU, torch 1.13.1 AVX2, numpy 1.24.2, scipy 1.10.1) by the reference
-// procedure: SD 1.5 config + overrides, seed-1234 latent, synthetic model. `final8`/`sum`/`sumSq` are the final sample's
-// first 8 values and float64 sums; `img2img` is add_noise at strength 0.6 (seed-99 noise).
+// diffusers v0.40.0 runs of this class (how they were made: ExtraCase in extra-reference-kit.ts).
 const CASES: ExtraCase[] = [
   {"overrides":{"timestep_spacing":"leading","final_sigmas_type":"sigma_min"},"n":4,"timesteps":[801.0,601.0,401.0,201.0],"numCalls":4,"sigmas":[5.134433269500732,2.2928547859191895,1.1682164669036865,0.5740507245063782,0.029167532920837402],"initNoiseSigma":1.0,"final8":[-0.5404661297798157,-2.1722333431243896,0.6245898604393005,-3.8049585819244385,0.16171926259994507,2.7669456005096436,-0.3197396993637085,-2.04888916015625],"sum":-80.25570402480662,"sumSq":4256.413749470454,"img2img":{"beginIndex":2,"first8":[0.5526422262191772,-1.6825885772705078,0.8746358752250671,0.962590754032135,0.5685397386550903,1.6934418678283691,0.5590771436691284,-0.5063818097114563],"sum":73.79246051609516}},
   {"overrides":{"timestep_spacing":"trailing","final_sigmas_type":"sigma_min"},"n":20,"timesteps":[999.0,949.0,899.0,849.0,799.0,749.0,699.0,649.0,599.0,549.0,499.0,449.0,399.0,349.0,299.0,249.0,199.0,149.0,99.0,49.0],"numCalls":20,"sigmas":[14.614645004272461,10.9042387008667,8.302804946899414,6.442956924438477,5.087765216827393,4.081730842590332,3.3210842609405518,2.7354700565338135,2.276463747024536,1.910251498222351,1.6128870248794556,1.3671733140945435,1.1605788469314575,0.9838175773620605,0.8298599720001221,0.6932054162025452,0.5692853927612305,0.45381903648376465,0.34167441725730896,0.2230038195848465,0.029167532920837402],"initNoiseSigma":1.0,"final8":[-1.273566722869873,-5.311665058135986,1.6095727682113647,-9.352139472961426,0.4641166627407074,6.9112162590026855,-0.7273393869400024,-5.006425380706787],"sum":-182.24521661177278,"sumSq":26042.08511729676,"img2img":{"beginIndex":8,"first8":[0.4752664566040039,-2.218599796295166,0.8633283376693726,0.9693302512168884,0.4944259524345398,1.8501406908035278,0.4830217957496643,-0.801052987575531],"sum":40.096565663814545}},
@@ -47,72 +42,9 @@ const CASES: ExtraCase[] = [
   {"overrides":{"rescale_betas_zero_snr":true,"prediction_type":"v_prediction","timestep_spacing":"linspace","use_karras_sigmas":true},"n":4,"timesteps":[999.0,994.0,892.0,0.0],"numCalls":4,"sigmas":[4095.999755859375,443.79229736328125,16.780120849609375,0.029167532920837402,0.0],"initNoiseSigma":1.0,"final8":[-0.07612632215023041,-0.09334714710712433,-0.0638309121131897,-0.11057806760072708,-0.06871581077575684,-0.04122159257531166,-0.07379688322544098,-0.09204543381929398],"sum":-18.8751404517825,"sumSq":1.8629435960706362,"img2img":{"beginIndex":2,"first8":[0.32867515087127686,-2.608433723449707,0.7517770528793335,0.8673503994941711,0.34956464171409607,1.8276937007904053,0.33713069558143616,-1.0628896951675415],"sum":-4.796329069882631}},
 ];
 
-// torch.exp / torch.log of float32 0-d tensors on the CPU (torch 1.13.1, AVX2): the first 8 of each list are values
-// where torch (SLEEF u10) differs by 1 ulp from the correctly rounded result.
-const TORCH_EXP: [x: number, torch: number][] = [
-  [-28.60516929626465, 3.775137754485902e-13], [-9.075298309326172, 0.00011445849668234587], [-2.021150588989258, 0.13250291347503662],
-  [-19.80233383178711, 2.511630015078481e-09], [-3.924435615539551, 0.01975328102707863], [5.132184982299805, 169.38681030273438],
-  [17.892101287841797, 58944168.0], [-15.763420104980469, 1.425717925940262e-07], [8.303167343139648, 4036.6376953125],
-  [27.642112731933594, 1011153371136.0], [25.91277503967285, 179380486144.0], [-18.266469955444336, 1.1667367516565719e-08],
-];
-const TORCH_LOG: [x: number, torch: number][] = [
-  [3.498457431793213, 1.2523220777511597], [9.725683212280273, 2.2747702598571777], [11.244319915771484, 2.419863224029541],
-  [11.806992530822754, 2.4686920642852783], [1.419742226600647, 0.35047534108161926], [6.918576240539551, 1.934209942817688],
-  [8.994516372680664, 2.196615219116211], [4.772219181060791, 1.5628114938735962], [3.6062135696411133, 1.282658338546753],
-  [0.39048534631729126, -0.9403648376464844], [9.264906883239746, 2.226233720779419], [14.498953819274902, 2.674076557159424],
-];
-const TORCH_EXPM1: [x: number, torch: number][] = [
-  [-16.959274291992188, -1.0], [-16.69137954711914, -1.0], [-16.76358413696289, -1.0],
-  [-16.837358474731445, -1.0], [-16.76218032836914, -1.0], [-16.96161651611328, -1.0],
-  [-17.17506980895996, -1.0], [-17.133495330810547, -1.0], [-16.190040588378906, -0.9999998807907104],
-  [-15.154281616210938, -0.9999997615814209], [-3.1539857387542725, -0.9573183059692383], [2.654189109802246, 13.213456153869629],
-];
+describeReferenceRuns(NAME, kit, CASES, 'final_sigmas_type, euler_at_final, lower_order_final, orders, Karras 50, ...', ['dpmsolver++_order2', 'dpmsolver++_order2_karras']);
 
-describe('dpmpp-2m: diffusers golden lines', () => {
-  const lines = goldenLines();
-  it('has the shared lines (order2, order2_karras) and the fixture lines', () => {
-    expect(lines.filter(({ source }) => source === 'shared').map(({ line }) => line.variant).sort()).toEqual([
-      'dpmsolver++_order2',
-      'dpmsolver++_order2_karras',
-    ]);
-    expect(lines.length).toBeGreaterThanOrEqual(3);
-  });
-  for (const { source, line } of lines) it(`${line.name} [${source}]`, () => checkGolden(line));
-  for (const { source, line } of lines.filter((l) => l.source === 'shared')) {
-    it(`reproduces ${line.name} bit for bit`, () => checkBitExact(line));
-  }
-});
-
-describe('dpmpp-2m: more diffusers v0.40.0 runs (final_sigmas_type, euler_at_final, lower_order_final, orders, Karras 50, ...)', () => {
-  for (const c of CASES) it(caseTitle(c), () => checkExtraCase(c));
-});
-
-describe('dpmpp-2m: schedule invariants', () => {
-  for (const spacing of SPACINGS) {
-    for (const karras of [false, true]) {
-      it(`${spacing}${karras ? ' karras' : ''}: N int timesteps, N+1 sigmas ending in 0, finite run`, () => {
-        for (const n of STEP_COUNTS) {
-          const s = make({ timestep_spacing: spacing, use_karras_sigmas: karras });
-          s.setTimesteps(n);
-          expect(s.timesteps.length).toBe(n);
-          expect(s.timesteps.every(Number.isInteger)).toBe(true);
-          expect(s.sigmas!.length).toBe(n + 1);
-          expect(s.sigmas![n]).toBe(0);
-          expect(s.initNoiseSigma).toBe(1);
-          expect(monotoneNonIncreasing(s.timesteps)).toBe(true);
-          expect(monotoneNonIncreasing(s.sigmas!)).toBe(true);
-          expect(s.timesteps.every((t) => t >= 0 && t <= 999)).toBe(true);
-          if (n <= 50) {
-            const r = runSynthetic(s, n);
-            expect(r.final.every(Number.isFinite)).toBe(true);
-            // the last step goes to sigma 0 with a first-order update: exactly the x0 estimate
-            expect(Array.from(r.final)).toEqual(Array.from(r.preds[r.preds.length - 1]!));
-          }
-        }
-      });
-    }
-  }
-});
+describeMultistepSchedulerSuites(NAME, kit);
 
 describe('dpmpp-2m: behaviour', () => {
   function timesteps(overrides: Record<string, unknown>, n: number): number[] {
@@ -159,39 +91,11 @@ describe('dpmpp-2m: behaviour', () => {
     }
   });
 
-  it('scale_model_input is the identity and add_noise is alpha_t * x0 + sigma_t * noise', () => {
-    const s = make({ timestep_spacing: 'leading' });
-    s.setTimesteps(10);
-    const x0 = Float32Array.from([0.5, -1, 2, 0]);
-    const noise = Float32Array.from([1, 0.25, -3, 7]);
-    expect(s.scaleModelInput(x0, s.timesteps[0]!)).toBe(x0);
-    for (const idx of [0, 5, 9]) {
-      const sigma = s.sigmas![idx]!;
-      const alphaT = fround(1 / fround(Math.sqrt(fround(fround(sigma * sigma) + 1))));
-      const sigmaT = fround(sigma * alphaT);
-      expect(Array.from(s.addNoise(x0, noise, idx))).toEqual(Array.from(x0, (v, i) => fround(fround(alphaT * v) + fround(sigmaT * noise[i]!))));
-    }
-  });
-
-  it("reproduces torch's float32 exp and log (SLEEF u10) bit for bit", () => {
-    for (const [x, y] of TORCH_EXP) expect(expF32(x), `exp(${x})`).toBe(y);
-    for (const [x, y] of TORCH_LOG) expect(logF32(x), `log(${x})`).toBe(y);
-    expect(logF32(0)).toBe(-Infinity);
-    expect(logF32(1)).toBe(0);
-    expect(expF32(-Infinity)).toBe(0);
-  });
-
   it('rejects what it does not implement', () => {
     expect(() => make({ algorithm_type: 'sde-dpmsolver++' })).toThrow();
     expect(() => make({ thresholding: true })).toThrow();
     expect(() => make({ solver_order: 4 })).toThrow();
     expect(() => make({ final_sigmas_type: 'bogus' })).toThrow();
     expect(make({ algorithm_type: 'deis' })).toBeInstanceOf(DPMSolverMultistepScheduler);
-  });
-
-  it('costs well under 1 ms per step on a 1x4x64x64 latent', () => {
-    const ms = msPerCall();
-    console.log(`dpmpp-2m: ${ms.toFixed(3)} ms per step (1x4x64x64)`);
-    expect(ms).toBeLessThan(5); // generous: the CI box is shared; measured ~0.1 ms
   });
 });

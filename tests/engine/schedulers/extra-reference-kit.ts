@@ -1,8 +1,9 @@
 // The test kit shared by the heun, lms, dpmpp-2m and unipc tests: each of them checks its scheduler against the
-// diffusers golden lines (golden-harness.ts), against extra diffusers runs embedded in the test file (ExtraCase), and
-// runs schedule invariants and a speed check. Only the scheduler name and its diffusers class differ between them.
-import { expect } from 'vitest';
-import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/common.js';
+// diffusers golden lines (golden-harness.ts) and against extra diffusers runs embedded in the test file (ExtraCase)
+// with `describeReferenceRuns`, and runs schedule invariants. Only the scheduler name, its diffusers class and the
+// embedded cases differ between them. (Speed is measured by tools/bench/schedulers.bench.ts, not by tests.)
+import { describe, expect, it } from 'vitest';
+import { SD15_SCHEDULER_CONFIG } from '../../../src-main/engine/schedulers/config.js';
 import { createScheduler, img2imgTimesteps } from '../../../src-main/engine/schedulers/index.js';
 import type { Scheduler, SchedulerName } from '../../../src-main/engine/schedulers/types.js';
 import {
@@ -19,6 +20,12 @@ import {
 
 export const fround = Math.fround;
 
+/**
+ * One extra diffusers run, generated with diffusers v0.40.0 (unmodified, CPU, torch 1.13.1 AVX2, numpy 1.24.2,
+ * scipy 1.10.1) by the reference procedure: SD 1.5 config + overrides, seed-1234 latent, synthetic model.
+ * `final8`/`sum`/`sumSq` are the final sample's first 8 values and float64 sums; `img2img` is add_noise at
+ * strength 0.6 (seed-99 noise).
+ */
 export interface ExtraCase {
   overrides: Record<string, unknown>;
   n: number;
@@ -124,8 +131,6 @@ export interface ExtraReferenceKit {
   checkExtraCase(c: ExtraCase): void;
   /** Golden lines of this scheduler: the shared sample and helper 1's generated fixtures. */
   goldenLines(): { source: string; line: ReferenceLine }[];
-  /** The per-step cost on a 1x4x64x64 latent (best of a few runs, after warm-up), in ms per model call. */
-  msPerCall(overrides?: Record<string, unknown>, n?: number): number;
 }
 
 /** The kit's scheduler-bound half, for one scheduler (`name`) and the diffusers class it ports (`diffusersClass`). */
@@ -167,23 +172,86 @@ export function extraReferenceKit(name: SchedulerName, diffusersClass: string): 
     return loadReferenceLines().filter(({ line }) => line.scheduler === diffusersClass);
   }
 
-  function msPerCall(overrides: Record<string, unknown> = {}, n = 30): number {
-    const size = 4 * 64 * 64;
-    const eps = Float32Array.from({ length: size }, (_, i) => Math.fround(Math.cos(i) * 0.5));
-    let best = Infinity;
-    for (let rep = 0; rep < 4; rep++) {
-      const s = make(overrides);
-      s.setTimesteps(n);
-      let x: Float32Array = Float32Array.from({ length: size }, (_, i) => Math.fround(Math.sin(i) * s.initNoiseSigma));
-      const t0 = performance.now();
-      for (const t of s.timesteps) {
-        s.scaleModelInput(x, t);
-        x = s.step(eps, t, x).prevSample;
-      }
-      best = Math.min(best, (performance.now() - t0) / s.timesteps.length);
-    }
-    return best;
-  }
+  return { make, checkExtraCase, goldenLines };
+}
 
-  return { make, checkExtraCase, goldenLines, msPerCall };
+/**
+ * The two reference suites of a scheduler test: every diffusers golden line of its class (the shared ones also bit
+ * for bit), then the embedded extra diffusers runs (`casesSummary` says what they cover). `sharedVariants`: the
+ * variants the shared sample must hold for this class, when more than one.
+ */
+export function describeReferenceRuns(
+  name: SchedulerName,
+  kit: ExtraReferenceKit,
+  cases: readonly ExtraCase[],
+  casesSummary: string,
+  sharedVariants?: readonly string[],
+): void {
+  describe(`${name}: diffusers golden lines`, () => {
+    const lines = kit.goldenLines();
+    const shared = lines.filter(({ source }) => source === 'shared');
+    it('has the shared line(s) and the fixture lines', () => {
+      expect(shared.length).toBeGreaterThanOrEqual(1);
+      if (sharedVariants) expect(shared.map(({ line }) => line.variant).sort()).toEqual([...sharedVariants].sort());
+      expect(lines.length).toBeGreaterThan(shared.length);
+    });
+    for (const { source, line } of lines) it(`${line.name} [${source}]`, () => checkGolden(line));
+    for (const { line } of shared) it(`reproduces ${line.name} bit for bit`, () => checkBitExact(line));
+  });
+  describe(`${name}: more diffusers v0.40.0 runs (${casesSummary})`, () => {
+    for (const c of cases) it(caseTitle(c), () => kit.checkExtraCase(c));
+  });
+}
+
+/**
+ * What DPM-Solver++ and UniPC share. Schedule invariants at 1-100 steps, every spacing, with and without Karras:
+ * N integer timesteps in [0, 999], N+1 non-increasing sigmas ending in 0, init_noise_sigma 1, and (up to 50 steps)
+ * a finite run whose last step to sigma 0 is first order, so exactly the last x0 estimate. The VP form: the model
+ * input is not scaled, add_noise is alpha_t * x0 + sigma_t * noise.
+ */
+export function describeMultistepSchedulerSuites(name: SchedulerName, kit: ExtraReferenceKit): void {
+  describe(`${name}: VP form`, () => {
+    it('add_noise is alpha_t * x0 + sigma_t * noise; scale_model_input is the identity', () => {
+      for (const spacing of SPACINGS) {
+        const s = kit.make({ timestep_spacing: spacing });
+        s.setTimesteps(10);
+        const x0 = Float32Array.from([0.5, -1, 2, 0]);
+        const noise = Float32Array.from([1, 0.25, -3, 7]);
+        expect(s.scaleModelInput(x0, s.timesteps[0]!)).toBe(x0);
+        for (const idx of [0, 5, 9]) {
+          const sigma = s.sigmas![idx]!;
+          const alphaT = fround(1 / fround(Math.sqrt(fround(fround(sigma * sigma) + 1))));
+          const sigmaT = fround(sigma * alphaT);
+          const expected = Array.from(x0, (v, i) => fround(fround(alphaT * v) + fround(sigmaT * noise[i]!)));
+          expect(Array.from(s.addNoise(x0, noise, idx))).toEqual(expected);
+        }
+      }
+    });
+  });
+
+  describe(`${name}: schedule invariants`, () => {
+    for (const spacing of SPACINGS) {
+      for (const karras of [false, true]) {
+        it(`${spacing}${karras ? ' karras' : ''}: N int timesteps, N+1 sigmas ending in 0, finite run`, () => {
+          for (const n of STEP_COUNTS) {
+            const s = kit.make({ timestep_spacing: spacing, use_karras_sigmas: karras });
+            s.setTimesteps(n);
+            expect(s.timesteps.length).toBe(n);
+            expect(s.timesteps.every(Number.isInteger)).toBe(true);
+            expect(s.sigmas!.length).toBe(n + 1);
+            expect(s.sigmas![n]).toBe(0);
+            expect(s.initNoiseSigma).toBe(1);
+            expect(monotoneNonIncreasing(s.timesteps)).toBe(true);
+            expect(monotoneNonIncreasing(s.sigmas!)).toBe(true);
+            expect(s.timesteps.every((t) => t >= 0 && t <= 999)).toBe(true);
+            if (n <= 50) {
+              const r = runSynthetic(s, n);
+              expect(r.final.every(Number.isFinite)).toBe(true);
+              expect(Array.from(r.final)).toEqual(Array.from(r.preds[r.preds.length - 1]!));
+            }
+          }
+        });
+      }
+    }
+  });
 }
