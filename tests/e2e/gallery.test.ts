@@ -20,7 +20,10 @@ const SEEDED = 1500;
 
 async function png(prompt: string, seed: number, size = 16): Promise<Uint8Array> {
   const px = new Uint8Array(size * size * 3).map((_, i) => (i * 7 + seed * 13) & 255);
-  return encodePng(px, size, size, 3, [{ keyword: 'parameters', text: `${prompt}\nNegative prompt: blurry\nSteps: 14, Sampler: Euler a, CFG scale: 6, Seed: ${seed}, Size: ${size}x${size}, Model: seeded` }]);
+  return encodePng(px, size, size, 3, [
+    { keyword: 'parameters', text: `${prompt}\nNegative prompt: blurry\nSteps: 14, Sampler: Euler a, CFG scale: 6, Seed: ${seed}, Size: ${size}x${size}, Model: seeded` },
+    { keyword: 'latent-studio', text: JSON.stringify({ prompt, seed: String(seed) }), international: true }, // ours: the gallery adopts only its own files
+  ]);
 }
 
 describe.skipIf(skipReason !== null)('gallery and autosave in the browser host', () => {
