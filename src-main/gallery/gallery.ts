@@ -114,6 +114,8 @@ function checkedId(id: string): string {
   return id;
 }
 
+const SOURCES = new Set<unknown>(['latent-studio', 'a1111', 'comfyui', 'invokeai', 'unknown']);
+
 /** A journal record read from disk, checked field by field (the journal lives in a shared folder); null when unusable. */
 function checkedRecord(r: unknown): JournalRecord | null {
   if (!r || typeof r !== 'object') return null;
@@ -123,16 +125,21 @@ function checkedRecord(r: unknown): JournalRecord | null {
     case 'put': {
       const e = rec['e'] as Record<string, unknown> | null;
       if (!e || typeof e !== 'object' || !isGalleryId(e['id'])) return null;
-      const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-      const entry = {
-        ...e,
-        createdAt: typeof e['createdAt'] === 'number' && Number.isFinite(e['createdAt']) ? e['createdAt'] : (createdAtFromId(e['id']) ?? 0),
-        width: num(e['width']),
-        height: num(e['height']),
-        bytes: num(e['bytes']),
-        prompt: typeof e['prompt'] === 'string' ? e['prompt'] : '',
-        negativePrompt: typeof e['negativePrompt'] === 'string' ? e['negativePrompt'] : '',
-      } as StoredEntry;
+      const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+      const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+      const entry: StoredEntry = {
+        id: e['id'],
+        createdAt: num(e['createdAt']) ?? createdAtFromId(e['id']) ?? 0,
+        width: num(e['width']) ?? 0,
+        height: num(e['height']) ?? 0,
+        bytes: num(e['bytes']) ?? 0,
+        source: SOURCES.has(e['source'] as string) ? (e['source'] as StoredEntry['source']) : 'unknown',
+        prompt: str(e['prompt']) ?? '',
+        negativePrompt: str(e['negativePrompt']) ?? '',
+      };
+      // Only the known fields, each of its type: the entry goes to the renderer as it is.
+      for (const k of ['model', 'sampler', 'seed'] as const) if (str(e[k]) !== undefined) entry[k] = str(e[k]);
+      for (const k of ['steps', 'cfgScale', 'strength'] as const) if (num(e[k]) !== undefined) entry[k] = num(e[k]);
       const starred = bool(rec['starred']);
       const trashed = bool(rec['trashed']);
       return { op: 'put', e: entry, ...(starred !== undefined ? { starred } : {}), ...(trashed !== undefined ? { trashed } : {}) };
@@ -239,7 +246,11 @@ export class Gallery {
     const g = new Gallery(path.resolve(dir), options);
     await g.fs.mkdir(g.dir, { recursive: true });
     g.realDir = await realpath(g.dir);
-    const loaded = await g.journal.locked(() => g.journal.load()); // a torn tail is only cut while no one appends
+    // A torn tail is only cut while no one appends; a folder that cannot take the lock (read-only) is still browsable.
+    const loaded = await g.journal.locked(() => g.journal.load()).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EROFS' || error.code === 'EACCES' || error.code === 'EPERM') return g.journal.load();
+      throw error;
+    });
     g.replay(loaded.records);
     if (loaded.tornBytes > 0) g.log('warning', `gallery index ${g.journal.file}: cut off a torn last write (${loaded.tornBytes} bytes).`);
     if (loaded.corruptLines > 0) g.log('warning', `gallery index ${g.journal.file}: skipped ${loaded.corruptLines} damaged record(s); rescanning the folder.`);
@@ -303,6 +314,12 @@ export class Gallery {
   /** Applies what other processes appended to the journal (or all of it, when one of them compacted it). */
   private async catchUp(): Promise<void> {
     const fresh = await this.journal.refresh();
+    if (fresh.vanished) {
+      // Deleted under us (a user, a sync tool): write what this process knows back, rather than start empty.
+      this.log('warning', `gallery index ${this.journal.file} disappeared; writing it again.`);
+      await this.compactNow();
+      return;
+    }
     if (fresh.corruptLines > 0) this.log('warning', `gallery index ${this.journal.file}: skipped ${fresh.corruptLines} damaged record(s).`);
     if (!fresh.reset && fresh.records.length === 0) return;
     if (fresh.reset) {

@@ -118,6 +118,8 @@ export interface JournalOptions {
 /** What refresh() found: records other processes appended, or (reset) the whole file when it was replaced. */
 export interface JournalRefresh<T> {
   reset: boolean;
+  /** The file this object had read is gone (deleted, not replaced): the caller may write it again. */
+  vanished?: boolean;
   records: T[];
   corruptLines: number;
 }
@@ -165,7 +167,7 @@ export class Journal<T> {
       await this.close();
       this.identity = null;
       this.size = 0;
-      return { reset: true, records: [], corruptLines: 0 };
+      return { reset: false, vanished: true, records: [], corruptLines: 0 };
     }
     if (this.identity !== `${st.dev}:${st.ino}` || Number(st.size) < this.size) {
       const loaded = await this.load();

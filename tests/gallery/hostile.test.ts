@@ -153,6 +153,29 @@ describe('an untrusted journal', () => {
   });
 });
 
+describe('hostile PNGs and a vanishing index', () => {
+  it('a seed with path characters stays inside the day folder name', async () => {
+    const dir = path.join(tmp, 'out');
+    const { gallery } = await Gallery.open(dir, { thumbnails: false });
+    const item = await gallery.add(await ourPng('x', 1), { parameters: { source: 'a1111', prompt: 'x', negativePrompt: '', seed: '../../../../evil\\..' } });
+    expect(item.id).toMatch(/^\d{4}-\d\d-\d\d\/\d{8}-\d{6}-\d{3}-\.+evil\.\.$/); // one name: no separators left
+    expect(path.dirname(item.file)).toBe(path.join(dir, item.id.split('/')[0]!));
+    await gallery.close();
+  });
+
+  it('a journal deleted under a running gallery is written again from what it knows', async () => {
+    const dir = path.join(tmp, 'out');
+    const { gallery } = await Gallery.open(dir, { thumbnails: false });
+    const a = await gallery.add(await ourPng('a', 1));
+    await rm(path.join(dir, '.latent-studio', 'index.journal'));
+    await gallery.star([a.id], true);
+    await gallery.close();
+    const { gallery: again } = await Gallery.open(dir, { thumbnails: false });
+    expect(again.all().map((i) => [i.id, i.starred])).toEqual([[a.id, true]]);
+    await again.close();
+  });
+});
+
 describe('the journal lock', () => {
   it('a lock left by a dead process is taken over', async () => {
     const dir = path.join(tmp, 'out');
