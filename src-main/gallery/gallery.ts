@@ -11,9 +11,16 @@
 // then journaled. A kill between the two leaves a PNG the index does not know: reconcile() (run after open)
 // adds it. Moves to and from the trash are renames followed by a journal record; reconcile() trusts where the
 // file is. A torn journal tail is cut off on load.
-import { readdir, readFile, unlink, access, open } from 'node:fs/promises';
+//
+// Ownership: the folder may be shared with anything (a user's Pictures, a synced folder, another Latent Studio
+// process), and the journal is input like any file. The gallery only indexes, moves, serves and deletes files
+// named by its own scheme (isGalleryId), inside the folder once links are resolved; it adopts an unindexed file
+// only when it carries our `latent-studio` chunk or lies in a day folder the gallery marked as its own. Names
+// are claimed with link() (fails when taken), and every write runs under the journal's lock after catching up
+// with what other processes wrote.
+import { readdir, readFile, unlink, access, open, link, lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { describeWriteError, fsyncDir, isTempName, moveFileDurable, realFs, writeFileAtomic, type AtomicFs } from '../autosave/atomic-file.js';
+import { describeWriteError, fsyncDir, moveFileDurable, realFs, tempNameFor, writeFileAtomic, type AtomicFs } from '../autosave/atomic-file.js';
 import type { GalleryCounts, GalleryItem, GalleryPage, GalleryQuery, GalleryRebuildResult, ImportedParameters } from '../shared/gallery.js';
 import { Journal } from './journal.js';
 import { isCompletePng, pngSize, readImageParameters } from './parameters.js';
@@ -88,7 +95,66 @@ export interface AddOptions {
 }
 
 const JOURNAL = path.join('.latent-studio', 'index.journal');
-const SCAN_DEPTH = 3;
+/** `<output>/.latent-studio/days/<day>`: an empty file per day folder the gallery made (live or trash); PNGs there are ours even without our chunk. */
+const DAY_MARKERS = path.join('.latent-studio', 'days');
+const DAY = /^\d{4}-\d\d-\d\d$/;
+const STEM = /^\d{8}-\d{6}-\d{3}(?:-[0-9A-Za-z_.+-]{1,64})?$/;
+/** writeNew's temp files (tempNameFor of an image): `.<stem>.png.tmp-<pid>-<n>`. */
+const OWN_TEMP = /^\.(.+)\.png\.tmp-(\d+)-\d+$/;
+
+/** True for the gallery's own image ids, `<YYYY-MM-DD>/<YYYYMMDD-HHMMSS-mmm>[-seed][-n]`: no other path is ever touched. */
+export function isGalleryId(id: unknown): id is string {
+  if (typeof id !== 'string') return false;
+  const slash = id.indexOf('/');
+  return slash > 0 && DAY.test(id.slice(0, slash)) && STEM.test(id.slice(slash + 1));
+}
+
+function checkedId(id: string): string {
+  if (!isGalleryId(id)) throw new GalleryError('not-found', `No image ${JSON.stringify(id)} in the gallery.`);
+  return id;
+}
+
+const SOURCES = new Set<unknown>(['latent-studio', 'a1111', 'comfyui', 'invokeai', 'unknown']);
+
+/** A journal record read from disk, checked field by field (the journal lives in a shared folder); null when unusable. */
+function checkedRecord(r: unknown): JournalRecord | null {
+  if (!r || typeof r !== 'object') return null;
+  const rec = r as Record<string, unknown>;
+  const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+  switch (rec['op']) {
+    case 'put': {
+      const e = rec['e'] as Record<string, unknown> | null;
+      if (!e || typeof e !== 'object' || !isGalleryId(e['id'])) return null;
+      const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+      const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+      const entry: StoredEntry = {
+        id: e['id'],
+        createdAt: num(e['createdAt']) ?? createdAtFromId(e['id']) ?? 0,
+        width: num(e['width']) ?? 0,
+        height: num(e['height']) ?? 0,
+        bytes: num(e['bytes']) ?? 0,
+        source: SOURCES.has(e['source'] as string) ? (e['source'] as StoredEntry['source']) : 'unknown',
+        prompt: str(e['prompt']) ?? '',
+        negativePrompt: str(e['negativePrompt']) ?? '',
+      };
+      // Only the known fields, each of its type: the entry goes to the renderer as it is.
+      for (const k of ['model', 'sampler', 'seed'] as const) if (str(e[k]) !== undefined) entry[k] = str(e[k]);
+      for (const k of ['steps', 'cfgScale', 'strength'] as const) if (num(e[k]) !== undefined) entry[k] = num(e[k]);
+      const starred = bool(rec['starred']);
+      const trashed = bool(rec['trashed']);
+      return { op: 'put', e: entry, ...(starred !== undefined ? { starred } : {}), ...(trashed !== undefined ? { trashed } : {}) };
+    }
+    case 'star':
+    case 'trash': {
+      const v = bool(rec['v']);
+      return isGalleryId(rec['id']) && v !== undefined ? { op: rec['op'], id: rec['id'], v } : null;
+    }
+    case 'del':
+      return isGalleryId(rec['id']) ? { op: 'del', id: rec['id'] } : null;
+    default:
+      return null;
+  }
+}
 
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
@@ -129,6 +195,7 @@ export function createdAtFromId(id: string): number | undefined {
 }
 
 function isPidAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // not a pid we can judge: keep the file
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -155,6 +222,10 @@ export class Gallery {
   private countsCache: { revision: number; counts: GalleryCounts } | null = null;
   private closed = false;
   private lastStamp = '';
+  /** The output folder with links resolved (set by open): every file the gallery touches must resolve inside it. */
+  private realDir = '';
+  /** Day folders known to carry DAY_MARKER. */
+  private readonly markedDays = new Set<string>();
   revision = 0;
   readonly fs: AtomicFs;
 
@@ -174,7 +245,12 @@ export class Gallery {
     const t0 = performance.now();
     const g = new Gallery(path.resolve(dir), options);
     await g.fs.mkdir(g.dir, { recursive: true });
-    const loaded = await g.journal.load();
+    g.realDir = await realpath(g.dir);
+    // A torn tail is only cut while no one appends; a folder that cannot take the lock (read-only) is still browsable.
+    const loaded = await g.journal.locked(() => g.journal.load()).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EROFS' || error.code === 'EACCES' || error.code === 'EPERM') return g.journal.load();
+      throw error;
+    });
     g.replay(loaded.records);
     if (loaded.tornBytes > 0) g.log('warning', `gallery index ${g.journal.file}: cut off a torn last write (${loaded.tornBytes} bytes).`);
     if (loaded.corruptLines > 0) g.log('warning', `gallery index ${g.journal.file}: skipped ${loaded.corruptLines} damaged record(s); rescanning the folder.`);
@@ -211,25 +287,59 @@ export class Gallery {
     }
   }
 
-  /** Runs fn after every earlier write (one writer at a time). */
+  /**
+   * Runs fn after every earlier write (one writer at a time in this process), holding the journal's lock (one
+   * writer among processes) and after taking in what other processes wrote since.
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(() => {
+    const run = this.chain.then(async () => {
       if (this.closed) throw new GalleryError('closed', 'The gallery is closed.');
-      return fn();
+      try {
+        await this.fs.mkdir(path.dirname(this.journal.file), { recursive: true });
+        await this.journal.lock.acquire();
+      } catch (error) {
+        throw this.writeError(error, this.journal.lock.file);
+      }
+      try {
+        await this.catchUp();
+        return await fn();
+      } finally {
+        await this.journal.lock.release().catch(() => undefined);
+      }
     });
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /** Applies what other processes appended to the journal (or all of it, when one of them compacted it). */
+  private async catchUp(): Promise<void> {
+    const fresh = await this.journal.refresh();
+    if (fresh.vanished) {
+      // Deleted under us (a user, a sync tool): write what this process knows back, rather than start empty.
+      this.log('warning', `gallery index ${this.journal.file} disappeared; writing it again.`);
+      await this.compactNow();
+      return;
+    }
+    if (fresh.corruptLines > 0) this.log('warning', `gallery index ${this.journal.file}: skipped ${fresh.corruptLines} damaged record(s).`);
+    if (!fresh.reset && fresh.records.length === 0) return;
+    if (fresh.reset) {
+      this.byId.clear();
+      this.records = 0;
+    }
+    this.replay(fresh.records);
+    this.countsCache = null;
+    this.changed('rebuilt', []);
   }
 
   /* ---- in-memory index ------------------------------------------------------------------------- */
 
   private replay(records: readonly JournalRecord[]): void {
     const map = this.byId;
-    for (const r of records) {
-      if (!r || typeof r !== 'object') continue;
+    for (const raw of records) {
+      const r = checkedRecord(raw);
+      if (!r) continue;
       switch (r.op) {
         case 'put': {
-          if (!r.e || typeof r.e.id !== 'string') break;
           const old = map.get(r.e.id);
           map.set(r.e.id, { e: r.e, starred: r.starred ?? old?.starred ?? false, trashed: r.trashed ?? old?.trashed ?? false, hay: null });
           break;
@@ -311,13 +421,64 @@ export class Gallery {
 
   /* ---- paths ----------------------------------------------------------------------------------- */
 
-  /** Where an image's PNG is (in the trash while trashed). */
+  /** Where an image's PNG is (in the trash while trashed). Throws for anything but one of our ids. */
   fileOf(id: string, trashed = this.byId.get(id)?.trashed ?? false): string {
-    return path.join(trashed ? this.trashDir : this.dir, ...id.split('/')) + '.png';
+    return path.join(trashed ? this.trashDir : this.dir, ...checkedId(id).split('/')) + '.png';
   }
 
   thumbnailFile(id: string, ext: string = this.thumbnailer.ext): string {
-    return path.join(this.thumbsDir, ...id.split('/')) + `.${ext}`;
+    return path.join(this.thumbsDir, ...checkedId(id).split('/')) + `.${ext}`;
+  }
+
+  /**
+   * Proves `file` (a path made by fileOf/thumbnailFile) is the gallery's own: its folder resolves to the same
+   * place under the folder's real path (no link on the way out) and it is not itself a link. Errors: GalleryError
+   * 'outside-folder'; ENOENT (folder missing) passes through.
+   */
+  private async inside(file: string): Promise<string> {
+    const rel = path.relative(this.dir, path.dirname(file));
+    const real = await realpath(path.dirname(file));
+    const st = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (real !== path.join(this.realDir, rel) || (st && !st.isFile())) {
+      throw new GalleryError('outside-folder', `${file} is a link or leads out of ${this.dir}; the gallery leaves it alone.`, file);
+    }
+    return file;
+  }
+
+  /** Makes (if needed) a folder under the output folder one level at a time, checking that none is a link that leads out. */
+  private async ownDir(...parts: string[]): Promise<string> {
+    let dir = this.dir;
+    for (const part of parts) {
+      const parent = dir;
+      dir = path.join(dir, part);
+      let created = false;
+      try {
+        await this.fs.mkdir(dir);
+        created = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      if ((await realpath(dir)) !== path.join(this.realDir, path.relative(this.dir, dir))) {
+        throw new GalleryError('outside-folder', `${dir} is a link that leads out of ${this.dir}; the gallery does not write there.`, dir);
+      }
+      if (created) await fsyncDir(parent, this.fs);
+    }
+    return dir;
+  }
+
+  /** A day folder for images (live or trash), marked as the gallery's own (before any image goes in). */
+  private async dayDir(trashed: boolean, day: string): Promise<string> {
+    if (!this.markedDays.has(day)) {
+      const markers = path.join(this.dir, DAY_MARKERS);
+      await this.fs.mkdir(markers, { recursive: true });
+      await (await this.fs.open(path.join(markers, day), 'a')).close();
+      await fsyncDir(markers, this.fs);
+      this.markedDays.add(day);
+    }
+    return trashed ? this.ownDir('.trash', day) : this.ownDir(day);
   }
 
   private toItem(l: Live): GalleryItem {
@@ -344,8 +505,8 @@ export class Gallery {
     const d = new Date(createdAt);
     const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
     const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}-${pad(d.getMilliseconds(), 3)}`;
-    const base = `${day}/${stamp}${seed ? `-${seed.slice(0, 24)}` : ''}`;
-    return base;
+    const safeSeed = seed?.replace(/[^0-9A-Za-z_.+-]/g, '').slice(0, 24);
+    return `${day}/${stamp}${safeSeed ? `-${safeSeed}` : ''}`;
   }
 
   /**
@@ -357,22 +518,15 @@ export class Gallery {
       if (!isCompletePng(png)) throw new GalleryError('bad-image', 'Not a complete PNG file.');
       const params = options.parameters ?? readImageParameters(png);
       const createdAt = options.createdAt ?? Date.now();
-      let id = this.newId(createdAt, params.seed);
-      for (let n = 2; this.byId.has(id) || (await exists(this.fileOf(id, false))) || (await exists(this.fileOf(id, true))); n++) {
-        id = `${this.newId(createdAt, params.seed)}-${n}`;
-      }
-      const file = this.fileOf(id, false);
-      const entry = entryFrom(id, params, png, createdAt, png.byteLength);
+      const base = this.newId(createdAt, params.seed);
+      let id = base;
       try {
-        const folder = path.dirname(file);
-        if (!(await exists(folder))) {
-          await this.fs.mkdir(folder, { recursive: true });
-          await fsyncDir(this.dir, this.fs);
-        }
-        await writeFileAtomic(file, png, { fs: this.fs });
+        await this.dayDir(false, base.slice(0, base.indexOf('/')));
+        id = await this.writeNew(base, png);
       } catch (error) {
-        throw this.writeError(error, file);
+        throw this.writeError(error, this.fileOf(id, false));
       }
+      const entry = entryFrom(id, params, png, createdAt, png.byteLength);
       try {
         await this.commit([{ op: 'put', e: entry }]);
       } catch (error) {
@@ -385,6 +539,52 @@ export class Gallery {
       if (this.options.thumbnails !== false) void this.queueThumbnail(id, png);
       return this.toItem(this.byId.get(id)!);
     });
+  }
+
+  /**
+   * Writes png to a temp file (fsync'ed), then claims the first free name `base`, `base-2`… with link(), which
+   * fails when the name exists, so another process saving at the same moment can never be overwritten. Where
+   * links are not supported, the name is claimed by creating it empty with 'wx' and the temp renamed over it.
+   * Returns the id.
+   */
+  private async writeNew(base: string, png: Uint8Array): Promise<string> {
+    const tmp = tempNameFor(this.fileOf(base, false));
+    let handle: Awaited<ReturnType<AtomicFs['open']>> | undefined = await this.fs.open(tmp, 'wx', 0o644);
+    try {
+      let off = 0;
+      while (off < png.byteLength) {
+        const { bytesWritten } = await handle.write(png, off, png.byteLength - off);
+        if (bytesWritten <= 0) throw Object.assign(new Error(`short write to ${tmp}`), { code: 'EIO' });
+        off += bytesWritten;
+      }
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      for (let n = 1; ; n++) {
+        const id = n === 1 ? base : `${base}-${n}`;
+        if (this.byId.has(id) || (await exists(this.fileOf(id, true)))) continue; // a trashed image keeps its name
+        const file = this.fileOf(id, false);
+        try {
+          await link(tmp, file);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EEXIST') continue;
+          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+          try {
+            await (await this.fs.open(file, 'wx')).close();
+          } catch (claim) {
+            if ((claim as NodeJS.ErrnoException).code === 'EEXIST') continue;
+            throw claim;
+          }
+          await this.fs.rename(tmp, file); // over our own empty claim
+        }
+        await fsyncDir(path.dirname(file), this.fs);
+        return id;
+      }
+    } finally {
+      await handle?.close().catch(() => undefined);
+      await this.fs.unlink(tmp).catch(() => undefined);
+    }
   }
 
   private writeError(error: unknown, file: string): GalleryError {
@@ -405,12 +605,12 @@ export class Gallery {
     const live = this.byId.get(id);
     if (!live) return null;
     try {
-      const source = png ?? (await readFile(this.fileOf(id)));
+      const source = png ?? (await this.readPng(id));
       const thumb = await this.thumbnailer.make(source, this.options.thumbnailSize ?? 256);
       if (!thumb) return null;
       const out = this.thumbnailFile(id);
-      await this.fs.mkdir(path.dirname(out), { recursive: true });
-      await writeFileAtomic(out, thumb, { fs: this.fs, noDirSync: true });
+      await this.ownDir('.thumbnails', id.slice(0, id.indexOf('/')));
+      await writeFileAtomic(out, thumb, { fs: this.fs, noDirSync: true }); // replaces whatever had the name (a link too)
       return thumb;
     } catch (error) {
       this.log('warning', `gallery: no thumbnail for ${id}: ${(error as Error).message}`);
@@ -422,7 +622,7 @@ export class Gallery {
   async thumbnail(id: string): Promise<Uint8Array | null> {
     if (!this.byId.has(id)) return null;
     try {
-      const b = await readFile(this.thumbnailFile(id));
+      const b = await readFile(await this.inside(this.thumbnailFile(id)));
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     } catch {
       return this.queueThumbnail(id);
@@ -438,7 +638,7 @@ export class Gallery {
     if (!this.byId.has(id)) throw new GalleryError('not-found', `No image ${id} in the gallery.`);
     const file = this.fileOf(id);
     try {
-      const b = await readFile(file);
+      const b = await readFile(await this.inside(file));
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     } catch (error) {
       throw new GalleryError('not-found', `Cannot read ${file}: ${(error as Error).message}`, file, { cause: error });
@@ -525,7 +725,7 @@ export class Gallery {
         for (const id of ids) {
           const l = this.byId.get(id);
           if (!l || l.trashed) continue;
-          await this.moveImage(id, false, true);
+          if (!(await this.moveImage(id, false, true))) continue;
           await this.commit([{ op: 'trash', id, v: true }]);
           done.push(id);
         }
@@ -543,7 +743,7 @@ export class Gallery {
         for (const id of ids) {
           const l = this.byId.get(id);
           if (!l || !l.trashed) continue;
-          await this.moveImage(id, true, false);
+          if (!(await this.moveImage(id, true, false))) continue;
           await this.commit([{ op: 'trash', id, v: false }]);
           done.push(id);
         }
@@ -554,14 +754,35 @@ export class Gallery {
     });
   }
 
-  private async moveImage(id: string, fromTrash: boolean, toTrash: boolean): Promise<void> {
+  /** Moves an image's PNG between the folder and the trash; false (and nothing moved) when the file is not the gallery's own. */
+  private async moveImage(id: string, fromTrash: boolean, toTrash: boolean): Promise<boolean> {
     const from = this.fileOf(id, fromTrash);
     const to = this.fileOf(id, toTrash);
     try {
+      await this.inside(from);
+      await this.dayDir(toTrash, id.slice(0, id.indexOf('/')));
+      await this.inside(to);
       await moveFileDurable(from, to, this.fs);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (await exists(to))) return; // already moved (a crash before journaling)
+      if (error instanceof GalleryError && error.code === 'outside-folder') {
+        this.log('warning', `gallery: ${error.message}`);
+        return false;
+      }
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (await exists(to))) return true; // already moved (a crash before journaling)
       throw this.writeError(error, to);
+    }
+    return true;
+  }
+
+  /** Deletes one of the gallery's files; a file that is not its own (a link, a folder leading out) is left alone. */
+  private async unlinkOwn(file: string): Promise<void> {
+    try {
+      await unlink(await this.inside(file));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (error instanceof GalleryError) this.log('warning', `gallery: ${error.message}`);
+      else throw error;
     }
   }
 
@@ -572,10 +793,8 @@ export class Gallery {
       const done: string[] = [];
       try {
         for (const id of targets) {
-          await unlink(this.fileOf(id, true)).catch((e: NodeJS.ErrnoException) => {
-            if (e.code !== 'ENOENT') throw e;
-          });
-          for (const ext of ['png', 'webp', 'jpg']) await unlink(this.thumbnailFile(id, ext)).catch(() => undefined);
+          await this.unlinkOwn(this.fileOf(id, true));
+          for (const ext of ['png', 'webp', 'jpg']) await this.unlinkOwn(this.thumbnailFile(id, ext)).catch(() => undefined);
           done.push(id);
         }
       } finally {
@@ -591,41 +810,46 @@ export class Gallery {
 
   /* ---- reconcile & rebuild --------------------------------------------------------------------- */
 
-  /** Every PNG under the folder (3 levels) and under .trash/; deletes temp files left by dead writers. */
+  /**
+   * Every image file of ours (isGalleryId names in day folders, not links) in the folder and in .trash/;
+   * deletes our temp files left by dead writers. Nothing else in the folder is looked at.
+   */
   async scan(): Promise<Map<string, boolean>> {
     const found = new Map<string, boolean>(); // id → trashed
-    const walk = async (root: string, rel: string, depth: number, trashed: boolean): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(path.join(root, rel), { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const d of entries) {
-        const name = d.name;
-        if (name.startsWith('.')) {
-          if (d.isFile() && isTempName(name)) {
-            const pid = Number(/tmp-(\d+)-/.exec(name)?.[1]);
-            if (!isPidAlive(pid)) await unlink(path.join(root, rel, name)).catch(() => undefined);
+    const list = (dir: string) => readdir(dir, { withFileTypes: true }).catch(() => []);
+    const walk = async (root: string, trashed: boolean): Promise<void> => {
+      const real = await realpath(root).catch(() => null);
+      if (real !== path.join(this.realDir, path.relative(this.dir, root))) return; // missing, or a link leading out
+      for (const day of await list(root)) {
+        if (!day.isDirectory() || !DAY.test(day.name)) continue; // a link to a folder is not a directory here
+        const folder = path.join(root, day.name);
+        for (const f of await list(folder)) {
+          if (!f.isFile()) continue;
+          const temp = OWN_TEMP.exec(f.name);
+          if (temp) {
+            if (STEM.test(temp[1]!) && !isPidAlive(Number(temp[2]))) await unlink(path.join(folder, f.name)).catch(() => undefined);
+            continue;
           }
-          continue;
-        }
-        if (d.isDirectory()) {
-          if (depth < SCAN_DEPTH && name !== 'node_modules') await walk(root, rel ? `${rel}/${name}` : name, depth + 1, trashed);
-        } else if (d.isFile() && name.endsWith('.png')) {
-          const id = `${rel ? `${rel}/` : ''}${name.slice(0, -4)}`;
+          if (!f.name.endsWith('.png') || !STEM.test(f.name.slice(0, -4))) continue;
+          const id = `${day.name}/${f.name.slice(0, -4)}`;
           if (!trashed || !found.has(id)) found.set(id, trashed);
         }
       }
     };
-    await walk(this.trashDir, '', 0, true);
-    await walk(this.dir, '', 0, false); // a file in both places: the live one wins
+    await walk(this.trashDir, true);
+    await walk(this.dir, false); // a file in both places: the live one wins
     return found;
   }
 
+  /**
+   * Reads an image's entry from its PNG. Unless the index already has it, the PNG must be provably ours: our
+   * `latent-studio` chunk, or in a day folder the gallery marked (a previous version wrote no marker, but always
+   * the chunk).
+   */
   private async readEntry(id: string, trashed: boolean, createdAt?: number): Promise<StoredEntry | null> {
     const file = this.fileOf(id, trashed);
     try {
+      await this.inside(file);
       const head = await readPngHead(file);
       if (!head) {
         this.log('warning', `gallery: ${file} is not a complete PNG; not listed.`);
@@ -637,6 +861,10 @@ export class Gallery {
       } catch (error) {
         this.log('warning', `gallery: ${file}: ${(error as Error).message} Listed without parameters.`);
         params = { source: 'unknown', prompt: '', negativePrompt: '' };
+      }
+      if (!this.byId.has(id) && params.source !== 'latent-studio' && !(await exists(path.join(this.dir, DAY_MARKERS, id.slice(0, id.indexOf('/')))))) {
+        this.log('info', `gallery: ${file} was not written by Latent Studio; not listed.`);
+        return null;
       }
       return entryFrom(id, params, head.head, createdAt ?? createdAtFromId(id) ?? head.mtimeMs, head.size);
     } catch {

@@ -3,7 +3,14 @@
 // (a line cut by a crash, a bad checksum at the end) is cut off; a bad line in the middle is skipped and
 // reported (the caller then reconciles with the PNG files, which are the truth). Compaction rewrites the live
 // records into a new file (temp + fsync + rename), so the journal never grows without bound.
+//
+// Several processes may share one journal (the desktop app and `serve` default to the same output folder, and
+// output folders are synced): every write happens under a lock file (see JournalLock) after catching up with
+// what the others appended (refresh()); a compaction by another process shows as a new file (another inode),
+// which refresh() reloads, so no one appends to a file that was replaced.
 import * as nodeFs from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fsyncDir, realFs, writeFileAtomic, type AtomicFs } from '../autosave/atomic-file.js';
@@ -108,26 +115,101 @@ export interface JournalOptions {
   fs?: AtomicFs;
 }
 
-/** One journal file. Not safe for two writers at once (the gallery serializes its writes). */
+/** What refresh() found: records other processes appended, or (reset) the whole file when it was replaced. */
+export interface JournalRefresh<T> {
+  reset: boolean;
+  /** The file this object had read is gone (deleted, not replaced): the caller may write it again. */
+  vanished?: boolean;
+  records: T[];
+  corruptLines: number;
+}
+
+/**
+ * One journal file. One writer at a time within a process (the gallery serializes its writes); between
+ * processes, call append/rewrite only inside locked(), after refresh().
+ */
 export class Journal<T> {
   private handle: nodeFs.FileHandle | null = null;
   private size = 0;
+  /** dev:ino of the file this object has read (a compaction elsewhere replaces it with another inode). */
+  private identity: string | null = null;
   private readonly fs: AtomicFs;
+  readonly lock: JournalLock;
 
   constructor(readonly file: string, options: JournalOptions = {}) {
     this.fs = options.fs ?? realFs;
+    this.lock = new JournalLock(`${file}.lock`, this.fs);
+  }
+
+  /** Runs fn holding the journal's lock file (other processes wait). */
+  async locked<R>(fn: () => Promise<R>): Promise<R> {
+    await this.fs.mkdir(path.dirname(this.file), { recursive: true });
+    await this.lock.acquire();
+    try {
+      return await fn();
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /**
+   * Catches up with the file on disk (call holding the lock): the records appended since this object last read
+   * or wrote it, or every record when another process replaced the file (compaction) or it shrank.
+   */
+  async refresh(): Promise<JournalRefresh<T>> {
+    const st = await nodeFs.stat(this.file, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    const none = { reset: false, records: [], corruptLines: 0 };
+    if (!st) {
+      if (this.identity === null && this.size === 0) return none;
+      await this.close();
+      this.identity = null;
+      this.size = 0;
+      return { reset: false, vanished: true, records: [], corruptLines: 0 };
+    }
+    if (this.identity !== `${st.dev}:${st.ino}` || Number(st.size) < this.size) {
+      const loaded = await this.load();
+      return { reset: true, records: loaded.records, corruptLines: loaded.corruptLines };
+    }
+    const end = Number(st.size);
+    if (end === this.size) return none;
+    const fh = await nodeFs.open(this.file, 'r');
+    let tail: Buffer;
+    try {
+      tail = Buffer.alloc(end - this.size);
+      const { bytesRead } = await fh.read(tail, 0, tail.length, this.size);
+      tail = tail.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+    const parsed = parseJournal<T>(tail);
+    // Holding the lock, a torn tail is a writer that died mid-append: cut it off like load() does.
+    if (parsed.tornBytes > 0) await nodeFs.truncate(this.file, this.size + parsed.goodBytes);
+    this.size += parsed.goodBytes;
+    return { reset: false, records: parsed.records, corruptLines: parsed.corruptLines };
   }
 
   /** Reads every record; cuts a torn tail off the file so appends continue after the last good record. */
   async load(): Promise<JournalLoad<T>> {
     await this.close();
     let buf: Buffer;
+    let fh: nodeFs.FileHandle;
     try {
-      buf = await nodeFs.readFile(this.file);
+      fh = await nodeFs.open(this.file, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       this.size = 0;
+      this.identity = null;
       return { records: [], goodBytes: 0, tornBytes: 0, corruptLines: 0, missing: true };
+    }
+    try {
+      const st = await fh.stat({ bigint: true });
+      this.identity = `${st.dev}:${st.ino}`;
+      buf = await fh.readFile();
+    } finally {
+      await fh.close();
     }
     const parsed = parseJournal<T>(buf);
     if (parsed.tornBytes > 0) await nodeFs.truncate(this.file, parsed.goodBytes);
@@ -145,6 +227,8 @@ export class Journal<T> {
     await this.fs.mkdir(path.dirname(this.file), { recursive: true });
     const created = !(await nodeFs.stat(this.file).then(() => true, () => false));
     this.handle = await this.fs.open(this.file, 'a');
+    const st = await this.handle.stat({ bigint: true });
+    this.identity = `${st.dev}:${st.ino}`;
     if (created) await fsyncDir(path.dirname(this.file), this.fs);
     return this.handle;
   }
@@ -180,6 +264,8 @@ export class Journal<T> {
     await this.close();
     await this.fs.mkdir(path.dirname(this.file), { recursive: true });
     await writeFileAtomic(this.file, data, { fs: this.fs });
+    const st = await nodeFs.stat(this.file, { bigint: true });
+    this.identity = `${st.dev}:${st.ino}`;
     this.size = data.length;
   }
 
@@ -187,5 +273,120 @@ export class Journal<T> {
     const h = this.handle;
     this.handle = null;
     await h?.close().catch(() => undefined);
+  }
+}
+
+/** Writers hold the lock for milliseconds; one older than this is taken over even when its owner looks alive (a reused pid, a lock synced from another machine). Bounds every wait. */
+const LOCK_STALE_MS = 60_000;
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  nonce: string;
+}
+
+function isPidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The platform cannot make symlinks here (Windows without the privilege, some network or FAT file systems). */
+const NO_SYMLINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EACCES']);
+
+/**
+ * A lock between processes (Node has no flock): a symbolic link whose target is the owner's JSON
+ * `{pid, host, nonce}`. symlink() creates it whole or fails with EEXIST, and a short link takes no data block,
+ * so it still works on a full disk. Where symlinks are not allowed it is a file created with 'wx'. A lock whose
+ * owner is a dead process of this machine, or older than LOCK_STALE_MS, is stale: a waiter renames it away
+ * (only one rename wins) and everyone tries again.
+ */
+export class JournalLock {
+  private held: string | null = null;
+
+  constructor(
+    readonly file: string,
+    private readonly fs: AtomicFs,
+  ) {}
+
+  async acquire(): Promise<void> {
+    const me: LockOwner = { pid: process.pid, host: os.hostname(), nonce: randomBytes(8).toString('hex') };
+    const body = JSON.stringify(me);
+    for (let attempt = 0; ; attempt++) {
+      if (await this.create(body)) {
+        this.held = body;
+        return;
+      }
+      if (await this.breakIfStale()) continue;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 25)));
+    }
+  }
+
+  async release(): Promise<void> {
+    const body = this.held;
+    this.held = null;
+    if (body !== null && (await this.read(this.file)) === body) await this.fs.unlink(this.file).catch(() => undefined);
+  }
+
+  private async create(body: string): Promise<boolean> {
+    try {
+      await nodeFs.symlink(body, this.file);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (!code || !NO_SYMLINKS.has(code)) throw error;
+    }
+    try {
+      await nodeFs.writeFile(this.file, body, { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+
+  /** The lock's owner text (link target or file content); null when there is no lock. */
+  private async read(file: string): Promise<string | null> {
+    try {
+      return await nodeFs.readlink(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      if (code !== 'EINVAL' && code !== 'UNKNOWN') throw error;
+    }
+    return nodeFs.readFile(file, 'utf8').catch(() => null);
+  }
+
+  /** Takes a stale lock away; true when there is no lock now (try again at once). */
+  private async breakIfStale(): Promise<boolean> {
+    const body = await this.read(this.file);
+    if (body === null) return true;
+    const st = await nodeFs.lstat(this.file).catch(() => null);
+    if (!st) return true;
+    let owner: Partial<LockOwner> = {};
+    try {
+      owner = JSON.parse(body) as Partial<LockOwner>;
+    } catch {
+      // unreadable (a crash while writing the 'wx' fallback): only its age tells
+    }
+    const dead = owner.host === os.hostname() && typeof owner.pid === 'number' && !isPidAlive(owner.pid);
+    if (!dead && Date.now() - st.mtimeMs < LOCK_STALE_MS) return false;
+    const aside = `${this.file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await this.fs.rename(this.file, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true; // another waiter broke it
+      throw error;
+    }
+    // Between reading and renaming, another waiter may have broken it and a third taken it: give that one back.
+    const taken = await this.read(aside);
+    if (taken !== body && taken !== null) await this.create(taken).catch(() => undefined);
+    await this.fs.unlink(aside).catch(() => undefined);
+    return true;
   }
 }

@@ -18,9 +18,12 @@ if (skipReason) console.warn(`[e2e] skipping the gallery browser tests: ${skipRe
 
 const SEEDED = 1500;
 
-async function png(prompt: string, seed: number, size = 16): Promise<Uint8Array> {
+/** An A1111 PNG; `ours` adds our JSON chunk (an earlier run's image: the gallery adopts only its own files). */
+async function png(prompt: string, seed: number, ours = false, size = 16): Promise<Uint8Array> {
   const px = new Uint8Array(size * size * 3).map((_, i) => (i * 7 + seed * 13) & 255);
-  return encodePng(px, size, size, 3, [{ keyword: 'parameters', text: `${prompt}\nNegative prompt: blurry\nSteps: 14, Sampler: Euler a, CFG scale: 6, Seed: ${seed}, Size: ${size}x${size}, Model: seeded` }]);
+  const infotext = `${prompt}\nNegative prompt: blurry\nSteps: 14, Sampler: Euler a, CFG scale: 6, Seed: ${seed}, Size: ${size}x${size}, Model: seeded`;
+  const chunk = { keyword: 'latent-studio', text: JSON.stringify({ prompt, seed: String(seed) }), international: true };
+  return encodePng(px, size, size, 3, [{ keyword: 'parameters', text: infotext }, ...(ours ? [chunk] : [])]);
 }
 
 describe.skipIf(skipReason !== null)('gallery and autosave in the browser host', () => {
@@ -36,8 +39,8 @@ describe.skipIf(skipReason !== null)('gallery and autosave in the browser host',
     scratch = mkdtempSync(join(tmpdir(), 'latent-studio-e2e-gallery-'));
     const out = join(scratch, 'outputs', '2025-01-01');
     mkdirSync(out, { recursive: true });
-    const one = await png('seeded castle', 1);
-    for (let i = 0; i < SEEDED; i++) writeFileSync(join(out, `20250101-${String(100000 + i)}-000-${i}.png`), i % 10 === 0 ? await png(`seeded castle ${i}`, i) : one);
+    const one = await png('seeded castle', 1, true);
+    for (let i = 0; i < SEEDED; i++) writeFileSync(join(out, `20250101-${String(100000 + i)}-000-${i}.png`), i % 10 === 0 ? await png(`seeded castle ${i}`, i, true) : one);
     const { startWebHost } = await import('../../src-main/web/index.js');
     const h = await startWebHost({ host: '127.0.0.1', port: 0, rendererDir: RENDERER_DIR, modelsDir: MODELS_DIR, settingsFile: join(scratch, 'settings.json') });
     await h.service.gallery.gallery();

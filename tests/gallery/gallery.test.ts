@@ -169,28 +169,29 @@ describe('gallery', () => {
     await gallery.close();
   });
 
-  it('reconcile: PNGs copied in are added, deleted files dropped, trash state follows the file, stale temp files removed', async () => {
+  it('reconcile: our PNGs copied in are added, deleted files dropped, trash state follows the file, our stale temp files removed', async () => {
     const dir = path.join(tmp, 'out');
     const g = await open(dir);
     const a = await g.add(await ourPng('a', 1));
     const b = await g.add(await ourPng('b', 2));
     const c = await g.add(await ourPng('c', 3));
     await g.close();
-    await mkdir(path.join(dir, 'imported'), { recursive: true });
-    await writeFile(path.join(dir, 'imported', 'from-a1111.png'), await tinyPng([{ keyword: 'parameters', text: a1111Text('imported one', 9) }]));
-    await writeFile(path.join(dir, 'imported', 'broken.png'), (await ourPng('cut', 4)).subarray(0, 30)); // not a whole PNG: not listed
+    // Copied in from another Latent Studio folder: our name and our chunk.
+    await mkdir(path.join(dir, '2025-03-04'), { recursive: true });
+    await writeFile(path.join(dir, '2025-03-04', '20250304-101112-131-9.png'), await ourPng('copied in', 9));
+    await writeFile(path.join(dir, '2025-03-04', '20250304-101112-132.png'), (await ourPng('cut', 4)).subarray(0, 30)); // not a whole PNG: not listed
     await unlink(a.file);
     await mkdir(path.dirname(path.join(dir, '.trash', b.id)), { recursive: true });
     await copyFile(b.file, path.join(dir, '.trash', `${b.id}.png`));
     await unlink(b.file); // moved to the trash by a run that died before journaling it
-    const stale = path.join(path.dirname(c.file), '.x.png.tmp-999999-1');
+    const stale = path.join(path.dirname(c.file), `.${path.basename(c.file)}.tmp-999999-1`);
     await writeFile(stale, 'partial');
     const g2 = await open(dir);
     expect(await g2.reconcile()).toEqual({ added: 1, removed: 1 });
     expect(g2.get(a.id)).toBeUndefined();
     expect(g2.get(b.id)!.trashed).toBe(true);
-    expect(g2.get('imported/from-a1111')).toMatchObject({ prompt: 'imported one', source: 'a1111' });
-    expect(g2.get('imported/broken')).toBeUndefined();
+    expect(g2.get('2025-03-04/20250304-101112-131-9')).toMatchObject({ prompt: 'copied in', source: 'latent-studio', createdAt: new Date(2025, 2, 4, 10, 11, 12, 131).getTime() });
+    expect(g2.get('2025-03-04/20250304-101112-132')).toBeUndefined();
     await expect(stat(stale)).rejects.toThrow();
     await g2.close();
   });

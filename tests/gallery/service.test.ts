@@ -4,9 +4,9 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCompletePng } from '../../src-main/gallery/index.js';
+import { encodeRecord, isCompletePng } from '../../src-main/gallery/index.js';
 import { makeService, TINY, type Harness } from '../studio/host/helpers.js';
-import { tinyPng, a1111Text } from './helpers.js';
+import { tinyPng, a1111Text, ourPng } from './helpers.js';
 
 const small = { model: TINY, prompt: 'a red fox in the snow', width: 64, height: 64, steps: 2, seed: 42, sampler: 'euler' as const };
 
@@ -88,12 +88,20 @@ describe('gallery through the studio service', () => {
     expect(!bad.ok && bad.error.code).toBe('bad-image');
   });
 
-  it('rebuild from the PNGs; another output folder from the settings', async () => {
+  it('rebuild from the PNGs; another output folder from the settings (only our images in it, a hostile journal ignored)', async () => {
     const rb = await h.service.handlers.galleryRebuild(undefined);
     expect(rb).toMatchObject({ ok: true, value: { count: 1, added: 0, removed: 0 } });
     const other = path.join(h.tmp, 'other-out');
     await mkdir(path.join(other, 'old'), { recursive: true });
-    await writeFile(path.join(other, 'old', 'a1111.png'), await tinyPng([{ keyword: 'parameters', text: a1111Text('from before', 5) }]));
+    await mkdir(path.join(other, '2025-01-01'), { recursive: true });
+    await mkdir(path.join(other, '.latent-studio'), { recursive: true });
+    await mkdir(path.join(h.tmp, 'victim'), { recursive: true });
+    const notOurs = await tinyPng([{ keyword: 'parameters', text: a1111Text('not ours', 5) }]);
+    await writeFile(path.join(other, 'old', 'a1111.png'), notOurs);
+    await writeFile(path.join(h.tmp, 'victim', 'private.png'), notOurs);
+    await writeFile(path.join(other, '2025-01-01', '20250101-000000-000-5.png'), await ourPng('from before', 5)); // an earlier version's image
+    const hostile = { op: 'put', e: { id: '../victim/private', createdAt: 1, width: 8, height: 8, bytes: 1, source: 'a1111', prompt: 'x', negativePrompt: '' }, trashed: true };
+    await writeFile(path.join(other, '.latent-studio', 'index.journal'), encodeRecord(hostile));
     expect((await h.service.handlers.setSettings({ outputDir: other })).ok).toBe(true);
     const list = await h.service.handlers.galleryList(undefined);
     if (!list.ok) throw new Error(list.error.message);
@@ -101,6 +109,12 @@ describe('gallery through the studio service', () => {
     await h.service.gallery.reconciled;
     const again = await h.service.handlers.galleryList(undefined);
     expect(again.ok && again.value.items.map((i) => i.prompt)).toEqual(['from before']);
+    const escaped = await h.service.handlers.galleryImage({ id: '../victim/private' });
+    expect(!escaped.ok && escaped.error.code).toBe('not-found');
+    expect(await h.service.handlers.galleryPurge({ all: true })).toEqual({ ok: true, value: { purged: [] } });
+    expect(await h.service.handlers.galleryPurge({ ids: ['../victim/private'] })).toEqual({ ok: true, value: { purged: [] } });
+    expect(Buffer.from(await readFile(path.join(h.tmp, 'victim', 'private.png')))).toEqual(Buffer.from(notOurs));
+    expect(Buffer.from(await readFile(path.join(other, 'old', 'a1111.png')))).toEqual(Buffer.from(notOurs));
     // a result now lands in the new folder
     const r = await h.service.handlers.generate({ ...small, seed: 7 });
     if (!r.ok) throw new Error(r.error.message);
