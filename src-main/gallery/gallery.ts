@@ -13,7 +13,7 @@
 // file is. A torn journal tail is cut off on load.
 import { readdir, readFile, unlink, access, open } from 'node:fs/promises';
 import path from 'node:path';
-import { describeWriteError, fsyncDir, isTempName, moveFileDurable, realFs, writeFileAtomic, type AtomicFs } from '../autosave/atomic-file.js';
+import { describeWriteError, fsyncDir, isTempName, moveFileDurable, realFs, writeFileAtomic, type AtomicFs } from '../durable/atomic-file.js';
 import type { GalleryCounts, GalleryItem, GalleryPage, GalleryQuery, GalleryRebuildResult, ImportedParameters } from '../shared/gallery.js';
 import { Journal } from './journal.js';
 import { isCompletePng, pngSize, readImageParameters } from './parameters.js';

@@ -21,7 +21,7 @@ import {
   type GenerateAccepted,
   type JobSummary,
   type ModelEntry,
-  type ModelInspection,
+  type ModelSummary,
   type QueueState,
   type ResponseOf,
   type Result,
@@ -34,7 +34,7 @@ import {
 import type { StudioEngine } from './engine.js';
 import type { Thumbnailer } from '../gallery/png-lite.js';
 import { GalleryHost } from './gallery-host.js';
-import { ModelManagerHost, type ModelManagerHostOptions } from '../models-manager/studio-host.js';
+import { ModelManagerHost, type ModelManagerHostOptions } from './model-manager-host.js';
 import { HostError, inspectModelDir, listModels, resolveModelDir, type ModelRoots } from './models.js';
 import { SettingsStore } from './settings.js';
 import { TokenizerCache } from './tokens.js';
@@ -499,7 +499,7 @@ export class StudioService {
     return listModels(this.roots());
   }
 
-  private async inspectModel(payload: unknown): Promise<ModelInspection> {
+  private async inspectModel(payload: unknown): Promise<ModelSummary> {
     const { model } = this.validate('inspectModel', payload) as { model: string };
     const { id, dir } = await resolveModelDir(model, this.roots());
     return inspectModelDir(id, dir);

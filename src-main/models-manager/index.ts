@@ -17,4 +17,4 @@ export {
   type InstalledModel,
   type PartialDownload,
 } from './registry.js';
-export { defaultUserModelsDir, resolveModelsDir, type ModelsDirChoice } from './paths.js';
+export { defaultUserModelsDir } from './paths.js';

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from '../durable/exists.js';
 import { inspectModel } from '../engine/model/inspect.js';
 import { ModelManagerError } from './errors.js';
 
@@ -49,15 +50,6 @@ export function validateModelName(name: string): string {
 
 function tmpName(kind: string, name: string): string {
   return `.${kind}-${name}-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function folderBytes(dir: string): Promise<number> {
@@ -172,7 +164,7 @@ export async function importModel(source: string, options: ImportOptions): Promi
   const modelsDir = path.resolve(options.modelsDir);
   await mkdir(modelsDir, { recursive: true });
   const target = path.join(modelsDir, name);
-  if (await exists(target)) throw new ModelManagerError('exists', `A model named "${name}" is already in ${modelsDir}; choose another name (--name) or remove it first.`, { file: target });
+  if (await pathExists(target)) throw new ModelManagerError('exists', `A model named "${name}" is already in ${modelsDir}; choose another name (--name) or remove it first.`, { file: target });
   const realSrc = await realpath(src);
   const realModels = await realpath(modelsDir);
   if (realSrc === realModels || realModels.startsWith(realSrc + path.sep)) {
@@ -182,7 +174,7 @@ export async function importModel(source: string, options: ImportOptions): Promi
   try {
     if (options.link) await symlink(realSrc, tmp, process.platform === 'win32' ? 'junction' : 'dir');
     else await cp(realSrc, tmp, { recursive: true, errorOnExist: true, force: false, preserveTimestamps: true });
-    if (await exists(target)) throw new ModelManagerError('exists', `A model named "${name}" appeared in ${modelsDir} meanwhile.`, { file: target });
+    if (await pathExists(target)) throw new ModelManagerError('exists', `A model named "${name}" appeared in ${modelsDir} meanwhile.`, { file: target });
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);

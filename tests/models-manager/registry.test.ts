@@ -9,11 +9,11 @@ import {
   ModelManagerError,
   nextLink,
   removeModel,
-  resolveModelsDir,
   selectFiles,
   validateModelName,
   type TreeEntry,
 } from '../../src-main/models-manager/index.js';
+import { resolveModelsDir } from '../../src-main/host/paths.js';
 import { TINY_DIR } from './fake-hub.js';
 
 let tmp: string;

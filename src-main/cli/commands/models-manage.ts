@@ -7,10 +7,10 @@ import {
   listPartialDownloads,
   ModelManagerError,
   removeModel,
-  resolveModelsDir,
   type DownloadProgress,
   type InstalledModel,
 } from '../../models-manager/index.js';
+import { resolveModelsDir } from '../../host/paths.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatSeconds } from '../progress.js';
 import { formatBytes } from './models.js';

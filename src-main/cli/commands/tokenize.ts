@@ -1,7 +1,5 @@
 // `latent-studio tokenize --model DIR "text"`: how the engine splits a prompt into CLIP tokens.
-import { access } from 'node:fs/promises';
-import path from 'node:path';
-import { ClipTokenizer } from '../../engine/tokenizer/index.js';
+import { ClipTokenizer, findTokenizerDir } from '../../engine/tokenizer/index.js';
 import { tokenizePrompt } from '../../engine/prompt/index.js';
 import { describeError, usageError } from '../errors.js';
 import { modelDirOrDefault, resolveModelDir } from '../model-arg.js';
@@ -13,21 +11,10 @@ export interface TokenizeOptions {
   ids?: boolean;
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The model's `tokenizer/` folder, or DIR itself when it holds vocab.json and merges.txt. */
-export async function findTokenizerDir(model: string): Promise<string> {
-  const root = await resolveModelDir(model);
-  for (const dir of [path.join(root, 'tokenizer'), root]) {
-    if ((await exists(path.join(dir, 'vocab.json'))) && (await exists(path.join(dir, 'merges.txt')))) return dir;
-  }
+export async function tokenizerDirOf(model: string): Promise<string> {
+  const dir = await findTokenizerDir(await resolveModelDir(model));
+  if (dir !== null) return dir;
   throw usageError(`--model '${model}': no tokenizer found (expected tokenizer/vocab.json and tokenizer/merges.txt)`);
 }
 
@@ -50,7 +37,7 @@ export interface TokenizeReport {
 }
 
 export async function tokenizeText(model: string, text: string, options: { emphasis?: boolean } = {}): Promise<TokenizeReport> {
-  const dir = await findTokenizerDir(model);
+  const dir = await tokenizerDirOf(model);
   let tokenizer: ClipTokenizer;
   try {
     tokenizer = await ClipTokenizer.fromDirectory(dir);
