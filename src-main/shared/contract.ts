@@ -24,6 +24,8 @@ export * from './models.js';
 // One onnxruntime backend: the engine's own type (type-only, the renderer bundles nothing from the engine).
 import type { BackendInfo } from '../engine/onnx/backend-info.js';
 export type { BackendInfo } from '../engine/onnx/backend-info.js';
+// txt2img / img2img / inpaint, as the engine names them.
+export type { GenerationMode } from '../engine/pipeline/mode.js';
 // Gallery, history and autosave (src-main/shared/gallery.ts).
 import { galleryRequestSchemas, type GalleryEvents, type GalleryRequests } from './gallery.js';
 export * from './gallery.js';
@@ -38,7 +40,7 @@ export * from './model-manager.js';
 export type JobId = string;
 
 /**
- * A generation job. `model` is a model id from listModels (or, for now, an absolute model folder).
+ * A generation job. `model` is a model id from listModels or an absolute model folder.
  * backend/threads default to the settings. Every other field is the engine's GenerateRequest
  * (prompt, negativePrompt, sampler, steps, cfgScale, seed, width, height, batchCount, initImage (encoded
  * PNG/JPEG bytes), strength, mask (encoded image bytes), maskBlur, inpaintOnlyMasked, inpaintPadding,

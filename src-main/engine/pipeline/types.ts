@@ -90,4 +90,4 @@ export interface GenerateResult {
   request: StoredRequest;
 }
 
-export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';
+export type { GenerationMode } from './mode.js';

@@ -2,18 +2,8 @@
 // remove (with a confirmation step). Talks to the host only through the contract.
 import type { DownloadStatus, ModelEntry, ModelManagerInfo, StudioApi, StudioError } from '@shared/contract.js';
 import { describeFailure, type Failure } from './errors.js';
+import { formatBytes } from '@shared/format.js';
 
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 1024) return `${Math.max(0, Math.round(n || 0))} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '–';
