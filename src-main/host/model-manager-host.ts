@@ -13,6 +13,7 @@ import {
   type Result,
   type StudioEvents,
 } from '../shared/contract.js';
+import { listingDownloadStatus } from '../shared/download-status.js';
 import { downloadModel, defaultModelName } from '../models-manager/download.js';
 import { ModelManagerError } from '../models-manager/errors.js';
 import { defaultUserModelsDir } from '../models-manager/paths.js';
@@ -138,21 +139,7 @@ export class ModelManagerHost {
     const modelsDir = await this.modelsDir(true);
     const downloadId = `download-${this.nextId++}`;
     const controller = new AbortController();
-    const status: DownloadStatus = {
-      downloadId,
-      repo: p.repo,
-      revision,
-      ...(subfolder ? { subfolder } : {}),
-      name,
-      phase: 'listing',
-      file: '',
-      fileIndex: 0,
-      fileCount: 0,
-      bytes: 0,
-      totalBytes: 0,
-      bytesPerSecond: 0,
-      startedAt: Date.now(),
-    };
+    const status = listingDownloadStatus({ downloadId, repo: p.repo, revision, ...(subfolder ? { subfolder } : {}), name });
     const run = async (): Promise<void> => {
       try {
         const r = await downloadModel({

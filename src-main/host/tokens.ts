@@ -2,7 +2,7 @@
 // the engine worker is busy generating.
 import path from 'node:path';
 import { ClipTokenizer, findTokenizerDir } from '../engine/tokenizer/index.js';
-import { countTokens, tokenizePrompt } from '../engine/prompt/index.js';
+import { countTokens, spellChunks, tokenizePrompt } from '../engine/prompt/index.js';
 import type { TokenCount, TokenizeResult } from '../shared/contract.js';
 import { HostError } from './models.js';
 
@@ -42,17 +42,6 @@ export class TokenizerCache {
     const tok = await this.get(modelDir);
     const info = countTokens(tok, text, { emphasis });
     const { chunks } = tokenizePrompt(tok, text, { emphasis });
-    return {
-      ...info,
-      chunkTokens: chunks.map((c) => {
-        const end = c.ids.indexOf(tok.eosTokenId, 1);
-        return {
-          ids: c.ids,
-          weights: c.weights,
-          tokens: c.ids.map((id) => tok.idToToken(id) ?? `<${id}>`),
-          promptTokens: (end < 0 ? c.ids.length - 1 : end) - 1,
-        };
-      }),
-    };
+    return { ...info, chunkTokens: spellChunks(tok, chunks) };
   }
 }

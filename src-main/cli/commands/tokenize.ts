@@ -1,6 +1,6 @@
 // `latent-studio tokenize --model DIR "text"`: how the engine splits a prompt into CLIP tokens.
 import { ClipTokenizer, findTokenizerDir } from '../../engine/tokenizer/index.js';
-import { tokenizePrompt } from '../../engine/prompt/index.js';
+import { spellChunks, tokenizePrompt, type ChunkTokens } from '../../engine/prompt/index.js';
 import { describeError, usageError } from '../errors.js';
 import { modelDirOrDefault, resolveModelDir } from '../model-arg.js';
 
@@ -27,13 +27,7 @@ export interface TokenizeReport {
   perChunk: number;
   /** The counter's limit: 75 × chunks. */
   limit: number;
-  chunks: Array<{
-    ids: number[];
-    weights: number[];
-    tokens: string[];
-    /** Prompt tokens in this chunk (not start, end or padding). */
-    promptTokens: number;
-  }>;
+  chunks: ChunkTokens[];
 }
 
 export async function tokenizeText(model: string, text: string, options: { emphasis?: boolean } = {}): Promise<TokenizeReport> {
@@ -52,16 +46,7 @@ export async function tokenizeText(model: string, text: string, options: { empha
     tokenCount: result.tokenCount,
     perChunk,
     limit: Math.ceil(Math.max(result.tokenCount, 1) / perChunk) * perChunk,
-    chunks: result.chunks.map((chunk) => {
-      // Prompt ids sit between the start token and the first end token.
-      const end = chunk.ids.indexOf(tokenizer.eosTokenId, 1);
-      return {
-        ids: chunk.ids,
-        weights: chunk.weights,
-        tokens: chunk.ids.map((id) => tokenizer.idToToken(id) ?? `<${id}>`),
-        promptTokens: (end < 0 ? chunk.ids.length - 1 : end) - 1,
-      };
-    }),
+    chunks: spellChunks(tokenizer, result.chunks),
   };
 }
 

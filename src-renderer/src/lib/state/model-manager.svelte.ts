@@ -1,6 +1,7 @@
 // The Model Manager panel's state: the models, running downloads (progress, speed, time left), import and
 // remove (with a confirmation step). Talks to the host only through the contract.
 import type { DownloadStatus, ModelEntry, ModelManagerInfo, StudioApi, StudioError } from '@shared/contract.js';
+import { listingDownloadStatus } from '@shared/download-status.js';
 import { describeFailure, type Failure } from './errors.js';
 import { formatBytes } from '@shared/format.js';
 
@@ -154,20 +155,7 @@ export class ModelManagerState {
     }
     this.modelsDir = r.value.modelsDir;
     if (!this.downloads.some((d) => d.downloadId === r.value.downloadId)) {
-      const status: DownloadStatus = {
-        downloadId: r.value.downloadId,
-        repo,
-        revision: payload.revision ?? 'main',
-        name: r.value.name,
-        phase: 'listing',
-        file: '',
-        fileIndex: 0,
-        fileCount: 0,
-        bytes: 0,
-        totalBytes: 0,
-        bytesPerSecond: 0,
-        startedAt: Date.now(),
-      };
+      const status = listingDownloadStatus({ downloadId: r.value.downloadId, repo, revision: payload.revision ?? 'main', name: r.value.name });
       this.downloads = [...this.downloads, status];
     }
     this.repo = '';
