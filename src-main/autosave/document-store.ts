@@ -11,8 +11,8 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BLOB_ID, autosaveDocumentSchema, type AutosaveDocument, type AutosaveLoaded, type AutosaveSavePayload, type AutosaveSaved } from '../shared/gallery.js';
-import { crc32 } from '../gallery/journal.js';
-import { describeWriteError, fsyncDir, isTempName, realFs, writeFileAtomic, type AtomicFs } from './atomic-file.js';
+import { crc32 } from '../durable/crc32.js';
+import { describeWriteError, fsyncDir, isTempName, realFs, writeFileAtomic, type AtomicFs } from '../durable/atomic-file.js';
 
 export class AutosaveError extends Error {
   constructor(

@@ -29,11 +29,6 @@ export function usageError(message: string): CliError {
   return new CliError(message, ExitCode.usage);
 }
 
-export function isAbortError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR';
-}
-
 /** One line, without a stack trace: the message of an error and the first cause that adds to it. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

@@ -42,7 +42,7 @@ export async function resolveModelDir(value: string, flag = '--model'): Promise<
   const bare = !value.includes('/') && !value.includes('\\') && value !== '.' && value !== '..';
   if (bare) {
     try {
-      const { resolveModelsDir } = await import('../models-manager/index.js');
+      const { resolveModelsDir } = await import('../host/paths.js');
       const { dir } = await resolveModelsDir();
       const candidate = path.join(dir, value);
       if (await isDirectory(candidate)) return candidate;

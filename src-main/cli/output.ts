@@ -1,7 +1,7 @@
-// Output file names and atomic writes.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+// Output file names and crash-safe writes of the images.
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../durable/atomic-file.js';
 import { usageError } from './errors.js';
 
 /** The default of `--out`: in the current directory, one file per seed. */
@@ -60,10 +60,6 @@ export async function checkOutPattern(pattern: string): Promise<void> {
 /** Temporary files not yet renamed into place, removed when a run is cancelled. */
 const pendingTemps = new Set<string>();
 
-export function pendingTempFiles(): string[] {
-  return [...pendingTemps];
-}
-
 /** Removes the temp files of writes in progress (on SIGINT/SIGTERM); synchronous-safe to call twice. */
 export async function removePendingTempFiles(): Promise<void> {
   const temps = [...pendingTemps];
@@ -72,30 +68,12 @@ export async function removePendingTempFiles(): Promise<void> {
 }
 
 /**
- * Writes `data` to `file` atomically: a temp file in the same directory, fsync, then rename.
- * A reader never sees a half-written file under `file`, and a killed run leaves at most a
- * hidden `.name.*.tmp` file (removed on Ctrl+C).
+ * Writes an output image atomically (temp file, fsync, rename; the folder is made first). A reader never sees
+ * a half-written file under `file`, and a killed run leaves at most a hidden temp file (removed on Ctrl+C).
  */
-export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
+export async function writeOutputFile(file: string, data: Uint8Array): Promise<void> {
   const problem = await outputTargetProblem(file);
   if (problem !== undefined) throw new Error(`'${file}': ${problem}`);
-  const dir = path.dirname(path.resolve(file));
-  await mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  pendingTemps.add(temp);
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  } finally {
-    pendingTemps.delete(temp);
-  }
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFileAtomic(file, data, { pendingTemps });
 }

@@ -20,7 +20,7 @@
 // with what other processes wrote.
 import { readdir, readFile, unlink, access, open, link, lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { describeWriteError, fsyncDir, moveFileDurable, realFs, tempNameFor, writeFileAtomic, type AtomicFs } from '../autosave/atomic-file.js';
+import { describeWriteError, fsyncDir, moveFileDurable, realFs, tempNameFor, writeFileAtomic, type AtomicFs } from '../durable/atomic-file.js';
 import type { GalleryCounts, GalleryItem, GalleryPage, GalleryQuery, GalleryRebuildResult, ImportedParameters } from '../shared/gallery.js';
 import { Journal } from './journal.js';
 import { isCompletePng, pngSize, readImageParameters } from './parameters.js';

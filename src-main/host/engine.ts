@@ -4,8 +4,8 @@
 // only makes the channels and keeps the studio's wording of the errors.
 import type { ParsedRequest } from '../shared/generate-request.js';
 import type { GenerateResult, PreviewEvent, ProgressEvent } from '../engine/pipeline/types.js';
-import { EngineClient, engineWorkerLocation, processChannel, spawnEngineThread, type EngineChannel } from '../engine/worker/client.js';
-import { EngineError, type BackendInfo, type ModelRef, type TokenizeResult } from '../engine/worker/protocol.js';
+import { EngineClient, engineWorkerLocation, processChannel, threadChannel, type EngineChannel } from '../engine/worker/client.js';
+import { EngineError, type BackendInfo, type ModelRef, type PromptTokenIds } from '../engine/worker/protocol.js';
 
 export interface EngineGenerateOptions {
   signal?: AbortSignal;
@@ -34,24 +34,7 @@ export type WorkerChannelFactory = () => WorkerChannel;
 
 /** The engine worker (engine.worker.js, or .ts through tsx from source) in a node worker thread. */
 export function threadWorkerChannel(options: { workerUrl?: URL; execArgv?: string[] } = {}): WorkerChannel {
-  const worker = spawnEngineThread(options.workerUrl ? { url: options.workerUrl } : engineWorkerLocation(), { execArgv: options.execArgv ?? [] });
-  // The thread's uncaught error is reported with its exit (the studio restarts the worker with the next job).
-  let reason: string | undefined;
-  return {
-    isolation: 'thread',
-    id: worker.threadId,
-    post: (m) => worker.postMessage(m),
-    onMessage: (h) => worker.on('message', h),
-    onExit: (h) => {
-      worker.on('error', (e) => {
-        reason = e.message;
-      });
-      worker.on('exit', (code) => h({ code, ...(reason !== undefined ? { reason } : {}) }));
-    },
-    terminate: async () => {
-      await worker.terminate();
-    },
-  };
+  return threadChannel(options.workerUrl ? { url: options.workerUrl } : engineWorkerLocation(), { execArgv: options.execArgv ?? [] });
 }
 
 /**
@@ -100,7 +83,7 @@ export class ChannelEngineClient implements StudioEngine {
     return this.client.listBackends();
   }
 
-  tokenize(text: string, model: ModelRef): Promise<TokenizeResult> {
+  tokenize(text: string, model: ModelRef): Promise<PromptTokenIds> {
     return this.client.tokenize(text, model);
   }
 

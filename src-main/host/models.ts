@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectModel } from '../engine/model/inspect.js';
 import { schedulerNameForDiffusersClass } from '../engine/schedulers/index.js';
-import type { ModelEntry, ModelInspection, ModelSource, Settings, StudioError } from '../shared/contract.js';
+import type { ModelEntry, ModelSummary, ModelSource, Settings, StudioError } from '../shared/contract.js';
 
 export class HostError extends Error {
   readonly code: string;
@@ -127,9 +127,9 @@ function toJsonSafe(v: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as Record<string, unknown>;
 }
 
-export function summarizeInspection(id: string, r: EngineInspection): ModelInspection {
+export function summarizeInspection(id: string, r: EngineInspection): ModelSummary {
   const info = r.info;
-  const out: ModelInspection = {
+  const out: ModelSummary = {
     id,
     dir: r.dir,
     name: r.name,
@@ -150,7 +150,7 @@ export function summarizeInspection(id: string, r: EngineInspection): ModelInspe
 }
 
 /** Inspects a model folder (no sessions). Throws HostError('bad-model') when the engine cannot use it. */
-export async function inspectModelDir(id: string, dir: string): Promise<ModelInspection> {
+export async function inspectModelDir(id: string, dir: string): Promise<ModelSummary> {
   let r: EngineInspection;
   try {
     r = await inspectModel(dir);

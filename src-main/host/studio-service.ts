@@ -8,6 +8,8 @@ import path from 'node:path';
 import { resolveRequestSize, type NormalizedRequest } from '../engine/pipeline/request.js';
 import type { GenerateResult, PreviewEvent } from '../engine/pipeline/types.js';
 import { summarizePrompt } from '../shared/generate-request.js';
+import { isAbortError } from '../engine/pipeline/errors.js';
+import { serializeError } from '../engine/worker/protocol.js';
 import {
   describeIssues,
   err,
@@ -22,7 +24,7 @@ import {
   type GenerateAccepted,
   type JobSummary,
   type ModelEntry,
-  type ModelInspection,
+  type ModelSummary,
   type ParsedGeneratePayload,
   type QueueState,
   type ResultImage,
@@ -37,7 +39,7 @@ import {
 import type { StudioEngine } from './engine.js';
 import type { Thumbnailer } from '../gallery/png-lite.js';
 import { GalleryHost } from './gallery-host.js';
-import { ModelManagerHost, type ModelManagerHostOptions } from '../models-manager/studio-host.js';
+import { ModelManagerHost, type ModelManagerHostOptions } from './model-manager-host.js';
 import { HostError, inspectModelDir, listModels, resolveModelDir, type ModelRoots } from './models.js';
 import { SettingsStore } from './settings.js';
 import { TokenizerCache } from './tokens.js';
@@ -103,8 +105,6 @@ class Client implements StudioConnection {
   private inFlight: { seq: number; timer: ReturnType<typeof setTimeout> } | null = null;
   private pending: PreviewPayload | null = null;
   closed = false;
-  /** Frames dropped because a newer one replaced them (for tests and diagnostics). */
-  droppedPreviews = 0;
 
   constructor(
     readonly id: number,
@@ -129,7 +129,6 @@ class Client implements StudioConnection {
   preview(payload: PreviewPayload): void {
     if (this.closed) return;
     if (this.inFlight) {
-      if (this.pending) this.droppedPreviews++;
       this.pending = payload;
       return;
     }
@@ -155,10 +154,7 @@ class Client implements StudioConnection {
 
   /** The job ended: an unsent preview of it is stale. */
   dropPending(jobId: string): void {
-    if (this.pending?.jobId === jobId) {
-      this.pending = null;
-      this.droppedPreviews++;
-    }
+    if (this.pending?.jobId === jobId) this.pending = null;
   }
 
   close(): void {
@@ -170,22 +166,11 @@ class Client implements StudioConnection {
   }
 }
 
+/** A StudioError for the renderer: HostErrors as they are, others with the engine worker's wording (serializeError). */
 function toStudioError(error: unknown): StudioError {
   if (error instanceof HostError) return error.toStudioError();
-  if (error instanceof Error) {
-    const e = error as Error & { code?: unknown; file?: unknown };
-    const code = typeof e.code === 'string' ? e.code : e.name === 'AbortError' ? 'cancelled' : 'internal';
-    return {
-      code: code === 'worker-exited' || code === 'worker-start' || code === 'closed' ? 'engine-unavailable' : code,
-      message: e.message,
-      ...(typeof e.file === 'string' ? { file: e.file } : {}),
-    };
-  }
-  return { code: 'internal', message: String(error) };
-}
-
-function isCancelled(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'cancelled');
+  const { code, message, file } = serializeError(error);
+  return { code: code === 'worker-exited' || code === 'worker-start' || code === 'closed' ? 'engine-unavailable' : code, message, ...(file !== undefined ? { file } : {}) };
 }
 
 const KNOWN_BACKENDS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'];
@@ -285,11 +270,6 @@ export class StudioService {
   /** @internal (Client.close) */
   disconnect(client: StudioConnection): void {
     this.clients.delete(client as Client);
-  }
-
-  /** Frames dropped so far for a connection (stale previews replaced by newer ones). */
-  droppedPreviews(connection: StudioConnection): number {
-    return (connection as Client).droppedPreviews;
   }
 
   /** Resolves when no job runs or waits. */
@@ -486,7 +466,7 @@ export class StudioService {
       }
     } catch (error) {
       for (const c of this.clients) c.dropPending(job.id);
-      if (job.cancelled || isCancelled(error)) {
+      if (job.cancelled || isAbortError(error)) {
         this.emit('jobCancelled', { jobId: job.id });
       } else {
         const e = toStudioError(error);
@@ -517,7 +497,7 @@ export class StudioService {
     return listModels(this.roots());
   }
 
-  private async inspectModel(payload: unknown): Promise<ModelInspection> {
+  private async inspectModel(payload: unknown): Promise<ModelSummary> {
     const { model } = this.validate('inspectModel', payload) as { model: string };
     const { id, dir } = await resolveModelDir(model, this.roots());
     return inspectModelDir(id, dir);

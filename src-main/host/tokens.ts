@@ -1,20 +1,10 @@
 // Token counting for the prompt boxes, in the host process (pure JS, cached per model): it must answer while
 // the engine worker is busy generating.
-import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { ClipTokenizer } from '../engine/tokenizer/index.js';
-import { countTokens, tokenizePrompt } from '../engine/prompt/index.js';
+import { ClipTokenizer, findTokenizerDir } from '../engine/tokenizer/index.js';
+import { countTokens, spellChunks, tokenizePrompt } from '../engine/prompt/index.js';
 import type { TokenCount, TokenizeResult } from '../shared/contract.js';
 import { HostError } from './models.js';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export class TokenizerCache {
   private readonly cache = new Map<string, Promise<ClipTokenizer>>();
@@ -32,13 +22,12 @@ export class TokenizerCache {
   }
 
   private async load(dir: string): Promise<ClipTokenizer> {
-    for (const d of [path.join(dir, 'tokenizer'), dir]) {
-      if ((await exists(path.join(d, 'vocab.json'))) && (await exists(path.join(d, 'merges.txt')))) {
-        try {
-          return await ClipTokenizer.fromDirectory(d);
-        } catch (error) {
-          throw new HostError('no-tokenizer', `Cannot load the tokenizer of ${dir}: ${(error as Error).message}`, { file: d });
-        }
+    const d = await findTokenizerDir(dir);
+    if (d !== null) {
+      try {
+        return await ClipTokenizer.fromDirectory(d);
+      } catch (error) {
+        throw new HostError('no-tokenizer', `Cannot load the tokenizer of ${dir}: ${(error as Error).message}`, { file: d });
       }
     }
     throw new HostError('no-tokenizer', `Model ${dir} has no tokenizer (tokenizer/vocab.json and tokenizer/merges.txt).`, { file: path.join(dir, 'tokenizer') });
@@ -53,17 +42,6 @@ export class TokenizerCache {
     const tok = await this.get(modelDir);
     const info = countTokens(tok, text, { emphasis });
     const { chunks } = tokenizePrompt(tok, text, { emphasis });
-    return {
-      ...info,
-      chunkTokens: chunks.map((c) => {
-        const end = c.ids.indexOf(tok.eosTokenId, 1);
-        return {
-          ids: c.ids,
-          weights: c.weights,
-          tokens: c.ids.map((id) => tok.idToToken(id) ?? `<${id}>`),
-          promptTokens: (end < 0 ? c.ids.length - 1 : end) - 1,
-        };
-      }),
-    };
+    return { ...info, chunkTokens: spellChunks(tok, chunks) };
   }
 }

@@ -9,10 +9,12 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, statfs, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectModel } from '../engine/model/inspect.js';
-import { cancelledError, isAbort, ModelManagerError } from './errors.js';
+import { isAbortError } from '../engine/pipeline/errors.js';
+import { cancelledError, ModelManagerError } from './errors.js';
 import { HubClient, validateRepoId, type HubOptions } from './hub.js';
 import { describeInstalled, SOURCE_FILE, STAGING_DIR, validateModelName, type InstalledModel } from './registry.js';
 import { selectFiles, type PlannedFile } from './select.js';
+import { formatBytes } from '../shared/format.js';
 
 export interface DownloadProgress {
   repo: string;
@@ -131,17 +133,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** A transient failure worth retrying (the caller resumes from the .part size). */
 class Retryable extends Error {}
@@ -371,7 +362,7 @@ async function takeLock(file: string, repo: string): Promise<() => Promise<void>
 }
 
 function wrapNetwork(error: unknown, what: string, signal?: AbortSignal): Error {
-  if (signal?.aborted || isAbort(error)) return cancelledError();
+  if (signal?.aborted || isAbortError(error)) return cancelledError();
   if (error instanceof ModelManagerError) return error;
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ? `${cause.code}${cause.message ? `: ${cause.message}` : ''}` : (error as Error).message;
@@ -423,7 +414,7 @@ async function fetchFile(hub: HubClient, repo: string, revision: string, f: Plan
       try {
         res = await hub.get(url, { headers, ...(o.signal ? { signal: o.signal } : {}) });
       } catch (error) {
-        if (o.signal?.aborted || isAbort(error)) throw cancelledError();
+        if (o.signal?.aborted || isAbortError(error)) throw cancelledError();
         throw new Retryable(describeCause(error));
       }
       if (res.status === 416) {
@@ -502,7 +493,7 @@ async function fetchFile(hub: HubClient, repo: string, revision: string, f: Plan
           }
         } catch (error) {
           if (error instanceof ModelManagerError) throw error;
-          if (o.signal?.aborted || isAbort(error)) throw cancelledError();
+          if (o.signal?.aborted || isAbortError(error)) throw cancelledError();
           throw new Retryable(describeCause(error));
         }
       } finally {

@@ -48,7 +48,3 @@ export class ModelManagerError extends Error {
 export function cancelledError(message = 'Download cancelled; run it again to resume.'): ModelManagerError {
   return new ModelManagerError('cancelled', message);
 }
-
-export function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR' || (error as { code?: unknown }).code === 'cancelled');
-}

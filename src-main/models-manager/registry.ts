@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from '../durable/exists.js';
 import { inspectModel } from '../engine/model/inspect.js';
 import { ModelManagerError } from './errors.js';
 
@@ -53,15 +54,6 @@ export function validateModelName(name: string): string {
 
 function tmpName(kind: string, name: string): string {
   return `.${kind}-${name}-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function folderBytes(dir: string): Promise<number> {
@@ -176,7 +168,7 @@ export async function importModel(source: string, options: ImportOptions): Promi
   const modelsDir = path.resolve(options.modelsDir);
   await mkdir(modelsDir, { recursive: true });
   const target = path.join(modelsDir, name);
-  if (await exists(target)) throw new ModelManagerError('exists', `A model named "${name}" is already in ${modelsDir}; choose another name (--name) or remove it first.`, { file: target });
+  if (await pathExists(target)) throw new ModelManagerError('exists', `A model named "${name}" is already in ${modelsDir}; choose another name (--name) or remove it first.`, { file: target });
   const realSrc = await realpath(src);
   const realModels = await realpath(modelsDir);
   if (realSrc === realModels || realModels.startsWith(realSrc + path.sep)) {
@@ -190,7 +182,7 @@ export async function importModel(source: string, options: ImportOptions): Promi
       // A copy of a model we downloaded keeps its hub source; any other copy records where it came from.
       if (!(await isInstalledByUs(tmp))) await writeFile(path.join(tmp, SOURCE_FILE), `${JSON.stringify({ importedFrom: realSrc, importedAt: new Date().toISOString() }, null, 2)}\n`);
     }
-    if (await exists(target)) throw new ModelManagerError('exists', `A model named "${name}" appeared in ${modelsDir} meanwhile.`, { file: target });
+    if (await pathExists(target)) throw new ModelManagerError('exists', `A model named "${name}" appeared in ${modelsDir} meanwhile.`, { file: target });
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);

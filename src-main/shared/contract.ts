@@ -10,64 +10,26 @@
 import { z } from 'zod';
 import { checkInputsTogether, generateRequestFields, type ParsedRequest } from './generate-request.js';
 
+// Channel and event names (zod-free, for the preload); checked against StudioRequests/StudioEvents below.
+import type { ListedChannel, ListedEvent } from './names.js';
 export { CHANNELS, EVENTS, isChannel, isEventName } from './names.js';
+// Results and errors.
+import type { Result, StudioError } from './errors.js';
+export * from './errors.js';
+// The models the studio lists and inspects.
+import type { ModelEntry, ModelSummary } from './models.js';
+export * from './models.js';
+// One onnxruntime backend: the engine's own type (type-only, the renderer bundles nothing from the engine).
+import type { BackendInfo } from '../engine/onnx/backend-info.js';
+export type { BackendInfo } from '../engine/onnx/backend-info.js';
+// txt2img / img2img / inpaint, as the engine names them.
+export type { GenerationMode } from '../engine/pipeline/mode.js';
 // Gallery, history and autosave (src-main/shared/gallery.ts).
 import { galleryRequestSchemas, type GalleryEvents, type GalleryRequests } from './gallery.js';
 export * from './gallery.js';
 // Model manager: models folder and hub downloads (src-main/shared/model-manager.ts).
 import { modelManagerRequestSchemas, type ModelManagerEvents, type ModelManagerRequests } from './model-manager.js';
 export * from './model-manager.js';
-
-/* ------------------------------------------------------------------------------------------------ */
-/* Results and errors                                                                               */
-/* ------------------------------------------------------------------------------------------------ */
-
-/**
- * Stable error codes. Engine errors keep their own code (e.g. 'bad-image', 'non-finite', 'unsupported');
- * the host adds these.
- */
-export type StudioErrorCode =
-  /** The payload failed validation (message lists every problem, one per `details` line). */
-  | 'invalid-payload'
-  /** No such channel. */
-  | 'unknown-channel'
-  /** A model id/path that is not among the models and is not a model folder. */
-  | 'model-not-found'
-  /** The model folder is there but cannot be loaded (missing files, bad ONNX, unsupported architecture). */
-  | 'bad-model'
-  /** No such job (already finished, or never existed). */
-  | 'job-not-found'
-  /** The job was cancelled (only used inside jobError-less flows, e.g. a cancelled `generate` await). */
-  | 'cancelled'
-  /** The engine worker died or could not start. */
-  | 'engine-unavailable'
-  /** Settings could not be read/written. */
-  | 'settings'
-  /** A model without a tokenizer (token counter). */
-  | 'no-tokenizer'
-  /** Web host only: the WebSocket closed (pending calls end with this). */
-  | 'disconnected'
-  /** Anything else (a bug): message says what. */
-  | 'internal';
-
-export interface StudioError {
-  code: StudioErrorCode | (string & {});
-  /** One human-readable sentence (or several, '; '-separated). */
-  message: string;
-  /** A file or folder the error is about (model folder, settings file…), when there is one. */
-  file?: string;
-  /** Validation problems, one per line: "steps: steps must be at least 1". */
-  details?: string[];
-}
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: StudioError };
-
-export function ok<T>(value: T): Result<T> {
-  return { ok: true, value };
-}
-export function err(code: StudioError['code'], message: string, extra: { file?: string; details?: string[] } = {}): Result<never> {
-  return { ok: false, error: { code, message, ...extra } };
-}
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Data types                                                                                       */
@@ -126,58 +88,6 @@ export interface JobSummary {
 export interface QueueState {
   running: JobSummary | null;
   queued: JobSummary[];
-}
-
-export type ModelSource = 'bundled' | 'user' | 'path';
-
-export interface ModelEntry {
-  /** Stable id to pass as `model`: 'bundled:<folder>', 'user:<folder>' or the absolute folder for 'path'. */
-  id: string;
-  /** Display name (folder name). */
-  name: string;
-  /** Absolute model folder. */
-  dir: string;
-  source: ModelSource;
-  /** model_index.json `_class_name` when readable (e.g. 'StableDiffusionPipeline', 'StableDiffusionInpaintPipeline'). */
-  pipeline?: string;
-  /** Has vae_encoder/ (img2img, inpainting possible). */
-  hasVaeEncoder: boolean;
-  /** Native resolution (unet sample_size × 8) when the config says: a blank canvas starts at it. */
-  defaultSize?: { width: number; height: number };
-  /** Filled when the folder looks wrong (listed anyway so the UI can say why). */
-  problem?: string;
-}
-
-/** What inspectModel reports. Fields the engine cannot tell are left out. */
-export interface ModelInspection {
-  id: string;
-  dir: string;
-  name: string;
-  /** 'sd1' | 'sd2' | 'sdxl' | … as the engine names the family. */
-  family?: string;
-  /** 'epsilon' | 'v_prediction' | 'sample'. */
-  predictionType?: string;
-  isInpainting: boolean;
-  /** LCM (timestep_cond). */
-  isLcm?: boolean;
-  /** Native resolution (e.g. 512, 768). */
-  defaultSize?: { width: number; height: number };
-  /** The engine sampler name matching scheduler_config.json (what an omitted `sampler` uses). */
-  defaultSampler?: string;
-  /** Weights dtype of the UNet: 'float32' | 'float16'. */
-  dtype?: string;
-  hasVaeEncoder: boolean;
-  /** Everything else the engine reported (JSON-safe). */
-  details?: Record<string, unknown>;
-}
-
-export interface BackendInfo {
-  /** 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'tensorrt' | … */
-  name: string;
-  /** onnxruntime lists it for this platform. */
-  listed: boolean;
-  /** Ships inside onnxruntime-node (cuda/tensorrt need extra provider libraries). */
-  bundled: boolean;
 }
 
 export interface TokenCount {
@@ -260,7 +170,7 @@ export interface StudioRequests extends GalleryRequests, ModelManagerRequests {
   getQueue: { payload: undefined; response: QueueState };
   listModels: { payload: undefined; response: ModelEntry[] };
   /** `model`: id from listModels or an absolute folder. */
-  inspectModel: { payload: { model: string }; response: ModelInspection };
+  inspectModel: { payload: { model: string }; response: ModelSummary };
   getSettings: { payload: undefined; response: Settings };
   /** Merge a partial settings object; returns the stored settings. Broadcasts settingsChanged. */
   setSettings: { payload: Partial<Settings>; response: Settings };
@@ -273,6 +183,10 @@ export interface StudioRequests extends GalleryRequests, ModelManagerRequests {
 }
 
 export type Channel = keyof StudioRequests;
+/** Compile-time check: names.ts lists every channel and event, and nothing else. */
+export type NamesMatchContract = [IsTrue<Same<ListedChannel, Channel>>, IsTrue<Same<ListedEvent, EventName>>];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type IsTrue<T extends true> = T;
 export type PayloadOf<C extends Channel> = StudioRequests[C]['payload'];
 export type ResponseOf<C extends Channel> = StudioRequests[C]['response'];
 
@@ -390,12 +304,3 @@ export const requestSchemas = {
   ...galleryRequestSchemas,
   ...modelManagerRequestSchemas,
 } satisfies Record<Channel, z.ZodType>;
-
-/** zod issues → one line each ("steps: steps must be at least 1"). */
-export function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: string[] }>): string[] {
-  return issues.map((i) => {
-    if (i.code === 'unrecognized_keys' && i.keys) return `unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-    const path = i.path.length ? `${i.path.map(String).join('.')}: ` : '';
-    return `${path}${i.message}`;
-  });
-}

@@ -2,7 +2,8 @@
 // (import, remove) and Hugging Face hub downloads with progress events. Pure TS + zod, importable by the
 // renderer. contract.ts merges these into StudioRequests / StudioEvents / requestSchemas.
 import { z } from 'zod';
-import type { ModelEntry, StudioError } from './contract.js';
+import type { StudioError } from './errors.js';
+import type { ModelEntry } from './models.js';
 
 export type DownloadPhase = 'listing' | 'downloading' | 'verifying' | 'registering';
 

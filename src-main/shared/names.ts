@@ -1,5 +1,5 @@
-// Channel and event names, zod-free (the sandboxed preload bundles only this and ipc.ts).
-import type { Channel, EventName } from './contract.js';
+// Channel and event names, zod-free (the sandboxed preload bundles only this and ipc.ts). contract.ts checks at
+// compile time that these lists match its StudioRequests / StudioEvents exactly.
 
 export const CHANNELS = [
   'generate',
@@ -33,9 +33,10 @@ export const CHANNELS = [
   'cancelDownload',
   'importModel',
   'removeModel',
-] as const satisfies readonly Channel[];
+] as const;
+export type ListedChannel = (typeof CHANNELS)[number];
 
-export function isChannel(name: unknown): name is Channel {
+export function isChannel(name: unknown): name is ListedChannel {
   return typeof name === 'string' && (CHANNELS as readonly string[]).includes(name);
 }
 
@@ -56,9 +57,10 @@ export const EVENTS = [
   'downloadDone',
   'downloadError',
   'modelsChanged',
-] as const satisfies readonly EventName[];
+] as const;
+export type ListedEvent = (typeof EVENTS)[number];
 
-export function isEventName(name: unknown): name is EventName {
+export function isEventName(name: unknown): name is ListedEvent {
   return typeof name === 'string' && (EVENTS as readonly string[]).includes(name);
 }
 

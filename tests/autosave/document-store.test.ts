@@ -4,7 +4,8 @@ import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AutosaveError, DocumentStore, realFs, writeFileAtomic, type AtomicFs } from '../../src-main/autosave/index.js';
+import { AutosaveError, DocumentStore } from '../../src-main/autosave/index.js';
+import { realFs, writeFileAtomic, type AtomicFs } from '../../src-main/durable/index.js';
 import type { AutosaveDocument } from '../../src-main/shared/gallery.js';
 import { tinyPng } from '../gallery/helpers.js';
 

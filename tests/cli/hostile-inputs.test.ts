@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBoundedFile } from '../../src-main/cli/images.js';
-import { checkOutPattern, outputTargetProblem, writeFileAtomic } from '../../src-main/cli/output.js';
+import { checkOutPattern, outputTargetProblem, writeOutputFile } from '../../src-main/cli/output.js';
 import { parseThreads } from '../../src-main/cli/parse.js';
 import { buildSessionOptions, maxThreads } from '../../src-main/engine/onnx/runtime.js';
 import { ensureBuilt, listFiles, model, runCli, tempDir } from './helpers.js';
@@ -66,14 +66,14 @@ describe('output targets', () => {
     await expect(checkOutPattern(dir)).rejects.toThrow(/is a folder.*latent-\{seed\}\.png/);
   });
 
-  it('writeFileAtomic never replaces a folder or a device', async () => {
+  it('writeOutputFile never replaces a folder or a device', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'taken.png'));
-    await expect(writeFileAtomic(path.join(dir, 'taken.png'), new Uint8Array([1]))).rejects.toThrow(/is a folder/);
+    await expect(writeOutputFile(path.join(dir, 'taken.png'), new Uint8Array([1]))).rejects.toThrow(/is a folder/);
     expect(statSync(path.join(dir, 'taken.png')).isDirectory()).toBe(true);
     expect(readdirSync(dir)).toEqual(['taken.png']);
     if (posix) {
-      await expect(writeFileAtomic('/dev/null', new Uint8Array([1]))).rejects.toThrow(/device/);
+      await expect(writeOutputFile('/dev/null', new Uint8Array([1]))).rejects.toThrow(/device/);
       expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
     }
   });

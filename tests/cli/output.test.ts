@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { outputPath, writeFileAtomic } from '../../src-main/cli/output.js';
+import { outputPath, writeOutputFile } from '../../src-main/cli/output.js';
 import { formatSeconds } from '../../src-main/cli/progress.js';
 import { parseImageSize, parseSeed } from '../../src-main/cli/parse.js';
 import { tempDir } from './helpers.js';
@@ -20,12 +20,12 @@ describe('output names', () => {
   });
 });
 
-describe('writeFileAtomic', () => {
+describe('writeOutputFile', () => {
   it('writes the bytes, replaces an existing file, and leaves no temp file', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'sub', 'a.png');
-    await writeFileAtomic(file, new Uint8Array([1, 2, 3]));
-    await writeFileAtomic(file, new Uint8Array([4, 5]));
+    await writeOutputFile(file, new Uint8Array([1, 2, 3]));
+    await writeOutputFile(file, new Uint8Array([4, 5]));
     expect([...readFileSync(file)]).toEqual([4, 5]);
     expect(readdirSync(path.join(dir, 'sub'))).toEqual(['a.png']);
   });
@@ -34,8 +34,8 @@ describe('writeFileAtomic', () => {
     const dir = tempDir();
     // The target is an existing directory: rename fails after the temp file was written.
     const target = path.join(dir, 'taken');
-    await writeFileAtomic(path.join(target, 'x'), new Uint8Array([1]));
-    await expect(writeFileAtomic(target, new Uint8Array([1, 2]))).rejects.toThrow();
+    await writeOutputFile(path.join(target, 'x'), new Uint8Array([1]));
+    await expect(writeOutputFile(target, new Uint8Array([1, 2]))).rejects.toThrow();
     expect(readdirSync(dir)).toEqual(['taken']);
     expect(existsSync(path.join(target, 'x'))).toBe(true);
   });

@@ -61,6 +61,21 @@ async function killAfter(run: Run, ms: number): Promise<void> {
   await run.exited;
 }
 
+/** Resolves once the child has printed a line starting with `prefix`, then kills it. */
+async function killAfterLine(run: Run, prefix: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (!run.lines.some((l) => l.startsWith(prefix))) return;
+      run.proc.stdout!.off('data', check);
+      resolve();
+    };
+    run.proc.stdout!.on('data', check); // after start()'s own listener: `lines` is up to date here
+    check();
+  });
+  run.proc.kill('SIGKILL');
+  await run.exited;
+}
+
 /** Reopen and check everything; returns the gallery's ids. */
 async function verify(outDir: string, autosaveDir: string, lines: string[], docsBefore: number): Promise<{ images: number; doc: number; fromBackup: boolean }> {
   const { gallery, report } = await Gallery.open(outDir, { thumbnails: false });
@@ -138,8 +153,10 @@ describe('SIGKILL at random moments', () => {
     let results = 0;
     for (let i = 0; i < 5; i++) {
       const run = start([outDir, autosaveDir, 'service', path.join(repo, 'tests', 'models')]);
-      // The first result comes once the model is loaded (~1-2 s here); kill before, during and after saves.
-      await killAfter(run, i === 0 ? 300 : 1000 + Math.random() * 3000);
+      // The first result comes once the model is loaded (~1-2 s here); kill before, during and after saves. The
+      // last run is killed only after a result was reported, so the count below does not hang on the machine's speed.
+      if (i === 4) await killAfterLine(run, 'result');
+      else await killAfter(run, i === 0 ? 300 : 1000 + Math.random() * 3000);
       expect(run.lines.filter((l) => l.startsWith('error'))).toEqual([]);
       results += run.lines.filter((l) => l.startsWith('result')).length;
       await verify(outDir, autosaveDir, run.lines, 0);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { realFs, type AtomicFs } from '../../src-main/autosave/index.js';
+import { realFs, type AtomicFs } from '../../src-main/durable/index.js';
 import { Gallery, GalleryError, isCompletePng, parseJournal, encodeRecord } from '../../src-main/gallery/index.js';
 import { sharpWebpThumbnailer } from '../../src-main/gallery/sharp-thumbnailer.js';
 import { encodePng } from '../../src-main/engine/image/png.js';

@@ -9,13 +9,13 @@ import {
   ModelManagerError,
   nextLink,
   removeModel,
-  resolveModelsDir,
   selectFiles,
   SOURCE_FILE,
   repoPathProblem,
   validateModelName,
   type TreeEntry,
 } from '../../src-main/models-manager/index.js';
+import { resolveModelsDir } from '../../src-main/host/paths.js';
 import { TINY_DIR } from './fake-hub.js';
 
 let tmp: string;

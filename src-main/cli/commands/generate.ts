@@ -7,7 +7,7 @@ import { safeParseGenerateRequest, type ParsedRequest } from '../../shared/gener
 import { CliError, ExitCode, describeError, usageError } from '../errors.js';
 import { encodeRgbaPng, readImageFile, type ImageFile } from '../images.js';
 import { modelDirOrDefault } from '../model-arg.js';
-import { checkOutPattern, DEFAULT_OUT_PATTERN, outputPath, removePendingTempFiles, writeFileAtomic } from '../output.js';
+import { checkOutPattern, DEFAULT_OUT_PATTERN, outputPath, removePendingTempFiles, writeOutputFile } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 
 export interface GenerateOptions {
@@ -194,7 +194,7 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
         return;
       }
       try {
-        await writeFileAtomic(file, result.png);
+        await writeOutputFile(file, result.png);
         outputs.push({ path: file, result });
       } catch (error) {
         writeError = new CliError(`cannot write '${file}': ${describeError(error)}`, ExitCode.failure);
@@ -205,7 +205,7 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
   const savePreview = (e: PreviewEvent): void => {
     const file = path.join(options.previewDir!, `preview-${e.image + 1}-${String(e.step).padStart(3, '0')}${e.kind === 'decoded' ? '-decoded' : ''}.png`);
     const write = encodeRgbaPng(e.rgba, e.width, e.height)
-      .then((png) => writeFileAtomic(file, png))
+      .then((png) => writeOutputFile(file, png))
       .catch((error: unknown) => {
         previewError ??= error;
       })

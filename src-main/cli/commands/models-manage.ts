@@ -7,13 +7,13 @@ import {
   listPartialDownloads,
   ModelManagerError,
   removeModel,
-  resolveModelsDir,
   type DownloadProgress,
   type InstalledModel,
 } from '../../models-manager/index.js';
+import { resolveModelsDir } from '../../host/paths.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatSeconds } from '../progress.js';
-import { formatBytes } from './models.js';
+import { formatBytes } from '../../shared/format.js';
 
 export interface ModelsDirOption {
   modelsDir?: string;

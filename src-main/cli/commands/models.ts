@@ -2,22 +2,12 @@
 import path from 'node:path';
 import { inspectModel, type ComponentInspection, type ModelInspection } from '../../engine/model/index.js';
 import { describeError, ExitCode } from '../errors.js';
+import { formatBytes } from '../../shared/format.js';
 
 export interface InspectOptions {
   json?: boolean;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
 
 function shapeText(shape: ReadonlyArray<number | string>): string {
   return `[${shape.map((d) => (d === -1 ? '?' : String(d))).join(', ')}]`;

@@ -1,8 +1,6 @@
 // `latent-studio tokenize --model DIR "text"`: how the engine splits a prompt into CLIP tokens.
-import { access } from 'node:fs/promises';
-import path from 'node:path';
-import { ClipTokenizer } from '../../engine/tokenizer/index.js';
-import { tokenizePrompt } from '../../engine/prompt/index.js';
+import { ClipTokenizer, findTokenizerDir } from '../../engine/tokenizer/index.js';
+import { spellChunks, tokenizePrompt, type ChunkTokens } from '../../engine/prompt/index.js';
 import { describeError, usageError } from '../errors.js';
 import { modelDirOrDefault, resolveModelDir } from '../model-arg.js';
 
@@ -13,21 +11,10 @@ export interface TokenizeOptions {
   ids?: boolean;
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The model's `tokenizer/` folder, or DIR itself when it holds vocab.json and merges.txt. */
-export async function findTokenizerDir(model: string): Promise<string> {
-  const root = await resolveModelDir(model);
-  for (const dir of [path.join(root, 'tokenizer'), root]) {
-    if ((await exists(path.join(dir, 'vocab.json'))) && (await exists(path.join(dir, 'merges.txt')))) return dir;
-  }
+export async function tokenizerDirOf(model: string): Promise<string> {
+  const dir = await findTokenizerDir(await resolveModelDir(model));
+  if (dir !== null) return dir;
   throw usageError(`--model '${model}': no tokenizer found (expected tokenizer/vocab.json and tokenizer/merges.txt)`);
 }
 
@@ -40,17 +27,11 @@ export interface TokenizeReport {
   perChunk: number;
   /** The counter's limit: 75 × chunks. */
   limit: number;
-  chunks: Array<{
-    ids: number[];
-    weights: number[];
-    tokens: string[];
-    /** Prompt tokens in this chunk (not start, end or padding). */
-    promptTokens: number;
-  }>;
+  chunks: ChunkTokens[];
 }
 
 export async function tokenizeText(model: string, text: string, options: { emphasis?: boolean } = {}): Promise<TokenizeReport> {
-  const dir = await findTokenizerDir(model);
+  const dir = await tokenizerDirOf(model);
   let tokenizer: ClipTokenizer;
   try {
     tokenizer = await ClipTokenizer.fromDirectory(dir);
@@ -65,16 +46,7 @@ export async function tokenizeText(model: string, text: string, options: { empha
     tokenCount: result.tokenCount,
     perChunk,
     limit: Math.ceil(Math.max(result.tokenCount, 1) / perChunk) * perChunk,
-    chunks: result.chunks.map((chunk) => {
-      // Prompt ids sit between the start token and the first end token.
-      const end = chunk.ids.indexOf(tokenizer.eosTokenId, 1);
-      return {
-        ids: chunk.ids,
-        weights: chunk.weights,
-        tokens: chunk.ids.map((id) => tokenizer.idToToken(id) ?? `<${id}>`),
-        promptTokens: (end < 0 ? chunk.ids.length - 1 : end) - 1,
-      };
-    }),
+    chunks: spellChunks(tokenizer, result.chunks),
   };
 }
 

@@ -53,7 +53,7 @@ export interface ModelInspection {
 const REQUIRED: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
 const FOREIGN = ['text_encoder_2', 'text_encoder_3', 'tokenizer_2', 'tokenizer_3', 'transformer', 'prior', 'decoder'];
 
-async function exists(p: string): Promise<{ file: boolean; dir: boolean; size: number }> {
+async function probe(p: string): Promise<{ file: boolean; dir: boolean; size: number }> {
   try {
     const s = await stat(p);
     return { file: s.isFile(), dir: s.isDirectory(), size: s.size };
@@ -91,7 +91,7 @@ function mainDtype(io: GraphIo | null | undefined): string | null {
 
 /** Gathers configs, graph headers and file facts; used by inspectModel and openModel. */
 export async function gatherFolder(dir: string): Promise<{ facts: FolderFacts; components: Record<ComponentName, ComponentInspection>; issues: ModelIssue[]; warnings: string[]; totalBytes: number }> {
-  const d = await exists(dir);
+  const d = await probe(dir);
   if (!d.dir) {
     throw new ModelError('missing-dir', d.file ? `${dir} is a file, not a model folder` : `model folder ${dir} does not exist`, dir);
   }
@@ -106,7 +106,7 @@ export async function gatherFolder(dir: string): Promise<{ facts: FolderFacts; c
     issues.push({ code: 'missing-file', file: 'scheduler/scheduler_config.json', message: 'scheduler/scheduler_config.json is missing' });
   }
   for (const f of ['tokenizer/vocab.json', 'tokenizer/merges.txt']) {
-    const e = await exists(path.join(dir, f));
+    const e = await probe(path.join(dir, f));
     if (!e.file) issues.push({ code: 'missing-file', file: f, message: `${f} is missing` });
     else totalBytes += e.size;
   }
@@ -133,7 +133,7 @@ export async function gatherFolder(dir: string): Promise<{ facts: FolderFacts; c
     const cfgRel = `${c}/config.json`;
     ci.config = await readJsonObject(dir, cfgRel, issues);
     configs[c] = ci.config;
-    const e = await exists(path.join(dir, rel));
+    const e = await probe(path.join(dir, rel));
     if (!e.file) {
       graphs[c] = null;
       if (REQUIRED.includes(c)) issues.push({ code: 'missing-file', file: rel, message: `${rel} is missing` });
@@ -176,7 +176,7 @@ export async function gatherFolder(dir: string): Promise<{ facts: FolderFacts; c
     }
   }
   const foreignComponents: string[] = [];
-  for (const f of FOREIGN) if ((await exists(path.join(dir, f))).dir) foreignComponents.push(f);
+  for (const f of FOREIGN) if ((await probe(path.join(dir, f))).dir) foreignComponents.push(f);
 
   const facts: FolderFacts = {
     name: path.basename(path.resolve(dir)),

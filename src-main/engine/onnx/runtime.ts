@@ -3,7 +3,10 @@
 
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
+import type { BackendInfo } from './backend-info.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+
+export type { BackendInfo } from './backend-info.js';
 
 /** Backend names we accept (ours), besides any name onnxruntime itself reports. */
 export const KNOWN_BACKENDS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'] as const;
@@ -20,15 +23,6 @@ const ALIASES: Record<string, string> = {
   tensorrt: 'tensorrt',
   trt: 'tensorrt',
 };
-
-export interface BackendInfo {
-  /** Our name: 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'tensorrt' (or another name onnxruntime reports). */
-  name: string;
-  /** onnxruntime-node lists it for this platform (bundled or installable); false means it cannot load here. */
-  listed: boolean;
-  /** Ships inside onnxruntime-node's binary (cuda/tensorrt need extra provider libraries). */
-  bundled: boolean;
-}
 
 /** Normalises a user-given backend name ('DirectML' -> 'dml', 'gpu' -> 'cuda'); unknown names stay as given, lower-cased. */
 export function normalizeBackendName(name: string): string {

@@ -27,8 +27,11 @@ export class GenerationAbortError extends Error {
   }
 }
 
+/** A cancellation: ours (GenerationAbortError, code 'cancelled') or Node's (AbortSignal, fetch: name 'AbortError', code 'ABORT_ERR'). */
 export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'cancelled');
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return err.name === 'AbortError' || code === 'cancelled' || code === 'ABORT_ERR';
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -136,4 +136,4 @@ export interface GenerateTimings {
   outputMs: number;
 }
 
-export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';
+export type { GenerationMode } from './mode.js';

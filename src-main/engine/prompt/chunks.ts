@@ -169,3 +169,24 @@ export function countTokens(tokenizer: PromptTokenizer, text: string, options: T
   const limit = Math.ceil(Math.max(tokenCount, 1) / perChunk) * perChunk;
   return { tokens: tokenCount, chunks: chunks.length, perChunk, limit };
 }
+
+/** A chunk as the token inspectors show it (the studio's tokenize channel, `latent-studio tokenize`). */
+export interface ChunkTokens extends PromptChunk {
+  /** Each id spelled out (`<id>` for an id the vocabulary lacks). */
+  tokens: string[];
+  /** Prompt tokens in the chunk (not start, end or padding). */
+  promptTokens: number;
+}
+
+export function spellChunks(tokenizer: PromptTokenizer & { idToToken(id: number): string | undefined }, chunks: readonly PromptChunk[]): ChunkTokens[] {
+  return chunks.map((chunk) => {
+    // Prompt ids sit between the start token and the first end token.
+    const end = chunk.ids.indexOf(tokenizer.eosTokenId, 1);
+    return {
+      ids: chunk.ids,
+      weights: chunk.weights,
+      tokens: chunk.ids.map((id) => tokenizer.idToToken(id) ?? `<${id}>`),
+      promptTokens: (end < 0 ? chunk.ids.length - 1 : end) - 1,
+    };
+  });
+}

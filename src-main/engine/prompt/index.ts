@@ -6,7 +6,8 @@ export {
   padToSameChunkCount,
   emptyChunk,
   countTokens,
+  spellChunks,
   DEFAULT_COMMA_PADDING_BACKTRACK,
 } from './chunks.js';
-export type { PromptTokenizer, PromptChunk, PromptTokens, TokenizePromptOptions, TokenCountInfo } from './chunks.js';
+export type { PromptTokenizer, PromptChunk, PromptTokens, TokenizePromptOptions, TokenCountInfo, ChunkTokens } from './chunks.js';
 export { applyPromptWeights } from './weights.js';

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { GenerateResult, ParsedRequest, PreviewEvent, ProgressEvent } from '../pipeline/index.js';
 import type { ModelInspection } from '../model/index.js';
-import { EngineError, type BackendInfo, type EngineEvent, type EngineRequest, type ModelRef, type TokenizeResult } from './protocol.js';
+import { EngineError, type BackendInfo, type EngineEvent, type EngineRequest, type ModelRef, type PromptTokenIds } from './protocol.js';
 
 
 /** Omit the request's id: the client assigns ids. */
@@ -151,15 +151,20 @@ export function spawnEngineThread(loc: EngineWorkerLocation, options: EngineThre
     : new Worker(loc.url, workerOptions);
 }
 
-function threadChannel(loc: EngineWorkerLocation, options: EngineClientOptions): EngineChannel {
+/** The engine worker in a worker thread; its exit carries the message of the uncaught error that ended it, if any. */
+export function threadChannel(loc: EngineWorkerLocation, options: EngineThreadOptions = {}): EngineChannel {
   const worker = spawnEngineThread(loc, options);
+  let reason: string | undefined;
+  worker.on('error', (e) => {
+    reason = e.message;
+  });
   return {
     isolation: 'thread',
     id: worker.threadId,
     post: (m) => worker.postMessage(m),
     onMessage: (h) => worker.on('message', h),
     onError: (h) => worker.on('error', h),
-    onExit: (h) => worker.on('exit', (code) => h({ code })),
+    onExit: (h) => worker.on('exit', (code) => h({ code, ...(reason !== undefined ? { reason } : {}) })),
     terminate: async () => {
       await worker.terminate();
     },
@@ -373,10 +378,10 @@ export class EngineClient {
   }
 
   /** Token count and ids of a prompt with a model's tokenizer (the model's sessions are opened and cached). */
-  tokenize(text: string, model?: ModelRef | string): Promise<TokenizeResult> {
+  tokenize(text: string, model?: ModelRef | string): Promise<PromptTokenIds> {
     const ref = toRef(model) ?? toRef(this.options.model);
     if (!ref) return Promise.reject(new EngineError({ name: 'EngineError', code: 'no-model', message: 'tokenize needs a model folder' }));
-    return this.call<TokenizeResult>({ type: 'tokenize', text, model: ref });
+    return this.call<PromptTokenIds>({ type: 'tokenize', text, model: ref });
   }
 
   /** Releases the worker's cached model sessions (all, or one folder's). */

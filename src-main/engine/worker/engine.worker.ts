@@ -6,7 +6,7 @@ import { listSupportedBackends } from '../onnx/index.js';
 import { runGeneration } from '../pipeline/index.js';
 import { countTokens, tokenizePrompt } from '../prompt/index.js';
 import { getEnginePort } from './port.js';
-import { serializeError, type EngineEvent, type EngineRequest, type ModelRef, type TokenizeResult } from './protocol.js';
+import { serializeError, type EngineEvent, type EngineRequest, type ModelRef, type PromptTokenIds } from './protocol.js';
 
 type OpenedModel = Awaited<ReturnType<typeof openModel>>;
 
@@ -89,7 +89,7 @@ async function answer(msg: EngineRequest): Promise<unknown> {
       const model = await getModel(msg.model);
       const info = countTokens(model.tokenizer, msg.text);
       const ids = tokenizePrompt(model.tokenizer, msg.text).chunks.map((c) => c.ids);
-      const out: TokenizeResult = { tokens: info.tokens, chunks: info.chunks, limit: info.limit, ids };
+      const out: PromptTokenIds = { tokens: info.tokens, chunks: info.chunks, limit: info.limit, ids };
       return out;
     }
     case 'dispose':

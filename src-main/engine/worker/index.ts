@@ -14,7 +14,7 @@ export {
   type EngineEvent,
   type ModelRef,
   type SerializedError,
-  type TokenizeResult,
+  type PromptTokenIds,
   type BackendInfo,
 } from './protocol.js';
 export { getEnginePort, type EnginePort } from './port.js';

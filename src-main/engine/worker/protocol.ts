@@ -28,7 +28,8 @@ export interface SerializedError {
   file?: string;
 }
 
-export interface TokenizeResult {
+/** The worker's tokenize answer: the counts and each chunk's ids (the studio's TokenizeResult also names the tokens). */
+export interface PromptTokenIds {
   /** A1111's token count. */
   tokens: number;
   /** 77-token chunks needed. */

@@ -1,12 +1,12 @@
 // Starts the browser host (startWebHost, src-main/web) on 127.0.0.1 with the tiny test models and the
-// built renderer (out/renderer), in this process.
+// e2e build of the renderer (test-artifacts/renderer-e2e, see build-renderer.ts), in this process.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const MODELS_DIR = join(ROOT, 'tests/models');
-export const RENDERER_DIR = join(ROOT, 'out/renderer');
+export const RENDERER_DIR = join(ROOT, 'test-artifacts/renderer-e2e');
 
 export interface RunningHost {
   /** The page address, token included. */

@@ -1,4 +1,4 @@
-// Timings the benchmark and end-to-end tests read (window.__latentStudio.stats). Bounded ring buffers.
+// Canvas timings (bounded ring buffers); the benchmark and the end-to-end tests read them through the e2e build's hook (lib/e2e-hooks.ts).
 export class Samples {
   private values: number[] = [];
   constructor(private readonly capacity = 4096) {}

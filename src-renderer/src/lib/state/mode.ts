@@ -1,5 +1,7 @@
 // Which generation the canvas asks for: it follows from what is on it.
-export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';
+import type { GenerationMode } from '@shared/contract.js';
+
+export type { GenerationMode };
 
 export function generationModeFor(hasImage: boolean, maskEmpty: boolean): GenerationMode {
   if (!hasImage) return 'txt2img';

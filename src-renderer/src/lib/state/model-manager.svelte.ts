@@ -1,19 +1,10 @@
 // The Model Manager panel's state: the models, running downloads (progress, speed, time left), import and
 // remove (with a confirmation step). Talks to the host only through the contract.
 import type { DownloadStatus, ModelEntry, ModelManagerInfo, StudioApi, StudioError } from '@shared/contract.js';
+import { listingDownloadStatus } from '@shared/download-status.js';
 import { describeFailure, type Failure } from './errors.js';
+import { formatBytes } from '@shared/format.js';
 
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 1024) return `${Math.max(0, Math.round(n || 0))} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '–';
@@ -164,20 +155,7 @@ export class ModelManagerState {
     }
     this.modelsDir = r.value.modelsDir;
     if (!this.downloads.some((d) => d.downloadId === r.value.downloadId)) {
-      const status: DownloadStatus = {
-        downloadId: r.value.downloadId,
-        repo,
-        revision: payload.revision ?? 'main',
-        name: r.value.name,
-        phase: 'listing',
-        file: '',
-        fileIndex: 0,
-        fileCount: 0,
-        bytes: 0,
-        totalBytes: 0,
-        bytesPerSecond: 0,
-        startedAt: Date.now(),
-      };
+      const status = listingDownloadStatus({ downloadId: r.value.downloadId, repo, revision: payload.revision ?? 'main', name: r.value.name });
       this.downloads = [...this.downloads, status];
     }
     this.repo = '';

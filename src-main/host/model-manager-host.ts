@@ -1,7 +1,7 @@
 // The model manager's studio handlers (host-agnostic, no Electron): modelManagerInfo, downloadModel,
 // cancelDownload, importModel, removeModel, and the download events. StudioService mounts them.
 import path from 'node:path';
-import { HostError, listModels, type ModelRoots } from '../host/models.js';
+import { HostError, listModels, type ModelRoots } from './models.js';
 import {
   describeIssues,
   modelManagerRequestSchemas,
@@ -13,10 +13,11 @@ import {
   type Result,
   type StudioEvents,
 } from '../shared/contract.js';
-import { downloadModel, defaultModelName } from './download.js';
-import { ModelManagerError } from './errors.js';
-import { defaultUserModelsDir } from './paths.js';
-import { importModel, listPartialDownloads, removeModel } from './registry.js';
+import { listingDownloadStatus } from '../shared/download-status.js';
+import { downloadModel, defaultModelName } from '../models-manager/download.js';
+import { ModelManagerError } from '../models-manager/errors.js';
+import { defaultUserModelsDir } from '../models-manager/paths.js';
+import { importModel, listPartialDownloads, removeModel } from '../models-manager/registry.js';
 
 type MMChannel = keyof ModelManagerRequests;
 export type ModelManagerHandlers = { [C in MMChannel]: (payload: unknown) => Promise<Result<ModelManagerRequests[C]['response']>> };
@@ -138,21 +139,7 @@ export class ModelManagerHost {
     const modelsDir = await this.modelsDir(true);
     const downloadId = `download-${this.nextId++}`;
     const controller = new AbortController();
-    const status: DownloadStatus = {
-      downloadId,
-      repo: p.repo,
-      revision,
-      ...(subfolder ? { subfolder } : {}),
-      name,
-      phase: 'listing',
-      file: '',
-      fileIndex: 0,
-      fileCount: 0,
-      bytes: 0,
-      totalBytes: 0,
-      bytesPerSecond: 0,
-      startedAt: Date.now(),
-    };
+    const status = listingDownloadStatus({ downloadId, repo: p.repo, revision, ...(subfolder ? { subfolder } : {}), name });
     const run = async (): Promise<void> => {
       try {
         const r = await downloadModel({

@@ -44,6 +44,8 @@ export interface AtomicWriteOptions {
   fs?: AtomicFs;
   /** Skip the folder fsync (the caller syncs the folder once after several writes). */
   noDirSync?: boolean;
+  /** Holds the temp file's path while it exists, so that a signal handler can remove it (the CLI on Ctrl+C). */
+  pendingTemps?: Set<string>;
 }
 
 /** Writes bytes to a temp file, fsyncs it and renames it over `file`. On failure the temp file is removed and `file` is untouched. */
@@ -52,6 +54,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
   const tmp = tempNameFor(file);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let handle: nodeFs.FileHandle | undefined;
+  options.pendingTemps?.add(tmp);
   try {
     handle = await fs.open(tmp, 'wx', 0o644);
     let off = 0;
@@ -68,6 +71,8 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
     await handle?.close().catch(() => undefined);
     await fs.unlink(tmp).catch(() => undefined);
     throw error;
+  } finally {
+    options.pendingTemps?.delete(tmp);
   }
   if (!options.noDirSync) await fsyncDir(path.dirname(file), fs);
 }
