@@ -19,11 +19,11 @@ export * from './errors.js';
 // The models the studio lists and inspects.
 import type { ModelEntry, ModelSummary } from './models.js';
 export * from './models.js';
-// One onnxruntime backend: the engine's own type (type-only, the renderer bundles nothing from the engine).
-import type { BackendInfo } from '../engine/onnx/backend-info.js';
-export type { BackendInfo } from '../engine/onnx/backend-info.js';
-// txt2img / img2img / inpaint, as the engine names them.
-export type { GenerationMode } from '../engine/pipeline/mode.js';
+// One onnxruntime backend, as the engine names it.
+import type { BackendInfo } from './backend-info.js';
+export type { BackendInfo } from './backend-info.js';
+// txt2img / img2img / inpaint.
+export type { GenerationMode } from './generation-mode.js';
 // Gallery, history and autosave (src-main/shared/gallery.ts).
 import { galleryRequestSchemas, type GalleryEvents, type GalleryRequests } from './gallery.js';
 export * from './gallery.js';

@@ -3,10 +3,10 @@
 
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { BackendInfo } from './backend-info.js';
+import type { BackendInfo } from '../../shared/backend-info.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 
-export type { BackendInfo } from './backend-info.js';
+export type { BackendInfo } from '../../shared/backend-info.js';
 
 /** Backend names we accept (ours), besides any name onnxruntime itself reports. */
 export const KNOWN_BACKENDS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'] as const;

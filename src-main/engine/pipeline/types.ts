@@ -136,4 +136,4 @@ export interface GenerateTimings {
   outputMs: number;
 }
 
-export type { GenerationMode } from './mode.js';
+export type { GenerationMode } from '../../shared/generation-mode.js';
