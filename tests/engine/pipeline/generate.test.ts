@@ -110,8 +110,7 @@ describe('generate (fake model)', () => {
     expect(decoded.map((p) => p.step)).toEqual([3, 6]);
     expect(decoded[0]).toMatchObject({ width: 64, height: 64 });
     const t = lastGenerateTimings()!;
-    expect(t.previews).toBe(7);
-    expect(t.previewMs).toBeLessThan(5);
+    expect(t.previews).toBe(7); // their cost is checked in CPU time by tiny-models.test.ts
   });
 
   it('previewEvery 0 turns latent previews off', async () => {
