@@ -153,7 +153,7 @@ describe('SIGKILL at random moments', () => {
     expect(kills).toBe(ITERATIONS);
     expect(lastImages).toBeGreaterThanOrEqual(savedReported); // every reported save is still listed (trashed ones too)
     console.log(`crash test: ${kills} kills, ${lastImages} images, last document ${doc}, ${backups} loads from the previous save`);
-  }, 300_000);
+  }, 900_000); // a safety net only: on a heavily loaded 2-core machine the kills take minutes
 
   it('the studio service mid-generation (engine worker + gallery): 5 kills, every result reported is on disk and decodes', async () => {
     const outDir = path.join(tmp, 'svc-out');
@@ -168,5 +168,5 @@ describe('SIGKILL at random moments', () => {
       await verify(outDir, autosaveDir, run.lines, 0);
     }
     console.log(`service crash test: ${results} results saved across 5 kills`);
-  }, 300_000);
+  }, 900_000); // a safety net only: on a heavily loaded 2-core machine the kills take minutes
 });
