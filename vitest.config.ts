@@ -18,5 +18,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll waits for a condition; its limit is only a safety net (vitest's 1 s default races real work
+    // on a busy machine).
+    expect: { poll: { timeout: 45_000 } },
   },
 });

@@ -28,7 +28,7 @@ async function png(prompt: string, seed: number, ours = false, size = 16): Promi
 
 describe.skipIf(skipReason !== null)('gallery and autosave in the browser host', () => {
   let scratch: string;
-  let host: { url: string; close(): Promise<void> };
+  let host: { url: string; close(): Promise<void>; service: { invoke(channel: unknown, payload?: unknown): Promise<{ ok: boolean; value?: unknown }> } };
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -132,15 +132,17 @@ describe.skipIf(skipReason !== null)('gallery and autosave in the browser host',
 
   it('autosave: a reload restores the canvas and the prompt', async () => {
     await page.fill('[data-testid=prompt]', 'remember me');
-    await expect.poll(() => page.evaluate(() => (window as any).__latentStudioAutosave.saves), { timeout: 10_000 }).toBeGreaterThan(0);
-    await page.waitForFunction(() => {
-      const a = (window as any).__latentStudioAutosave;
-      return a.lastSavedAt !== null && Date.now() - a.lastSavedAt < 60_000;
-    });
-    await page.waitForTimeout(1500); // the last change settles and is saved
+    // The autosave (about a second after the last change) has reached the host: the stored document has the
+    // new prompt and the canvas image.
+    const stored = async (): Promise<[unknown, boolean]> => {
+      const r = await host.service.invoke('autosaveLoad', undefined);
+      const d = r.ok ? (r.value as { document: { settings: Record<string, unknown>; image: string | null } } | null)?.document : undefined;
+      return [d?.settings['prompt'], d?.image != null];
+    };
+    await expect.poll(stored).toEqual(['remember me', true]);
     await page.reload();
     await page.waitForSelector('[data-testid=prompt]');
-    await expect.poll(() => page.inputValue('[data-testid=prompt]'), { timeout: 15_000 }).toBe('remember me');
+    await expect.poll(() => page.inputValue('[data-testid=prompt]')).toBe('remember me');
     await expect.poll(() => page.textContent('[data-testid=mode]')).toContain('Image to image · 16×16');
     expect(pageErrors).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeHub, filesFromFolder, TINY_DIR } from '../models-manager/fake-hub.js';
+import { FakeHub, filesFromFolder, Gate, TINY_DIR } from '../models-manager/fake-hub.js';
 import { browserMissingReason, launchChromium } from './support/browser.js';
 import { buildRenderer } from './support/build-renderer.js';
 import { hostMissingReason, MODELS_DIR, RENDERER_DIR } from './support/host.js';
@@ -54,7 +54,8 @@ describe.skipIf(skipReason !== null)('model manager in the browser host', () => 
   it('downloads with progress, cancels, resumes, and the model appears in the picker', async () => {
     await page.click('[data-testid=open-models]');
     await expect.poll(() => page.textContent('[data-testid=mm-folder]')).toBe(join(scratch, 'user-models'));
-    hub.faults = { slow: { chunk: 4096, delayMs: 15, files: new Set(['unet/model.onnx']) } };
+    const unetHeld = new Gate(); // never opened: the download cannot finish before the cancel click
+    hub.faults = { slow: { chunk: 4096, delayMs: 15, files: new Set(['unet/model.onnx']), until: unetHeld.opened } };
     await page.fill('[data-testid=mm-repo]', REPO);
     await page.click('[data-testid=mm-download]');
     await page.waitForFunction(() => /unet\/model\.onnx .*\/s/.test(document.querySelector('[data-testid=mm-progress]')?.textContent ?? ''));

@@ -69,28 +69,25 @@ async function serviceLoop(): Promise<void> {
   });
   await service.gallery.gallery();
   await service.gallery.reconciled;
-  let pending = 0;
+  // Two jobs in flight at all times: a new one is queued as each one ends.
+  let next = 0;
+  const queueOne = async (): Promise<void> => {
+    const i = next++;
+    const r = await service.invoke('generate', { model: 'bundled:tiny-sd15', prompt: `kill test ${i}`, width: 64, height: 64, steps: 2, seed: i, sampler: 'euler', batchCount: 2 });
+    if (!r.ok) out(`error ${JSON.stringify(r.error)}`);
+  };
   service.connect({
     send(event, payload) {
       if (event === 'result') {
         for (const img of (payload as { images: Array<{ saved?: { id: string } }> }).images) if (img.saved) out(`result ${img.saved.id}`);
-        pending--;
+        void queueOne();
       }
-      if (event === 'jobError') {
-        out(`error ${JSON.stringify(payload)}`);
-        pending--;
-      }
+      if (event === 'jobError') out(`error ${JSON.stringify(payload)}`);
     },
   });
   out('ready');
-  for (let i = 0; ; i++) {
-    if (pending < 2) {
-      const r = await service.invoke('generate', { model: 'bundled:tiny-sd15', prompt: `kill test ${i}`, width: 64, height: 64, steps: 2, seed: i, sampler: 'euler', batchCount: 2 });
-      if (!r.ok) out(`error ${JSON.stringify(r.error)}`);
-      else pending++;
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await queueOne();
+  await queueOne();
 }
 
 (mode === 'service' ? serviceLoop() : galleryLoop()).catch((error: unknown) => {

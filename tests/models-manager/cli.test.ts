@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, repoRoot, runCli, tempDir } from '../cli/helpers.js';
-import { FakeHub, filesFromFolder, TINY_DIR } from './fake-hub.js';
+import { FakeHub, filesFromFolder, Gate, TINY_DIR } from './fake-hub.js';
 
 const REPO = 'test-org/tiny-sd15-onnx';
 
@@ -53,7 +53,8 @@ describe('latent-studio models (manager)', () => {
   });
 
   it('Ctrl+C stops a slow download (exit 130); the same command resumes it', async () => {
-    hub.faults = { slow: { chunk: 4096, delayMs: 20, files: new Set(['unet/model.onnx']) } };
+    const unetHeld = new Gate(); // never opened: the UNet cannot finish before Ctrl+C
+    hub.faults = { slow: { chunk: 4096, delayMs: 20, files: new Set(['unet/model.onnx']), until: unetHeld.opened } };
     const args = ['models', 'download', REPO, '--name', 'resumed'];
     let sent = false;
     const r = await runCli(args, {
@@ -61,7 +62,7 @@ describe('latent-studio models (manager)', () => {
       onStderr: (chunk, child) => {
         if (!sent && /unet\/model\.onnx/.test(chunk)) {
           sent = true;
-          setTimeout(() => child.kill('SIGINT'), 300);
+          child.kill('SIGINT');
         }
       },
     });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inspectModel } from '../../src-main/engine/model/inspect.js';
 import { downloadModel, listInstalled, listPartialDownloads, ModelManagerError, stagingId, type DownloadOptions, type DownloadProgress } from '../../src-main/models-manager/index.js';
-import { FakeHub, FakeProxy, filesFromFolder, TINY_DIR } from './fake-hub.js';
+import { FakeHub, FakeProxy, filesFromFolder, Gate, TINY_DIR } from './fake-hub.js';
 
 const REPO = 'test-org/tiny-sd15-onnx';
 const UNET = 'unet/model.onnx';
@@ -194,7 +194,8 @@ describe('downloadModel', () => {
   });
 
   it('slow server: progress with speed and ETA, cancel mid-file, a re-run resumes', async () => {
-    hub.faults = { slow: { chunk: 8192, delayMs: 5, files: new Set([UNET]) } };
+    const unetHeld = new Gate(); // never opened: the cancel must come before the UNet's last chunk
+    hub.faults = { slow: { chunk: 8192, delayMs: 5, files: new Set([UNET]), until: unetHeld.opened } };
     const controller = new AbortController();
     const progress: DownloadProgress[] = [];
     const p = downloadModel(

@@ -35,8 +35,11 @@ export interface Faults {
   unavailable?: Record<string, number>;
   /** Ignore Range (always 200 with the whole file). */
   noRange?: boolean;
-  /** Body chunks of this many bytes, with this delay between them (ms). */
-  slow?: { chunk: number; delayMs: number; files?: Set<string> };
+  /**
+   * Body chunks of this many bytes with this delay between them (ms), and the last chunk held back until
+   * `until` resolves: however busy the machine, the file cannot finish before the test says so.
+   */
+  slow?: { chunk: number; delayMs: number; files?: Set<string>; until: Promise<void> };
   /** Require `Authorization: Bearer <token>` (401 otherwise). */
   token?: string;
   /** Tree page size (default: everything in one page). */
@@ -77,6 +80,15 @@ export function filesFromFolder(dir: string, prefix = ''): FakeFile[] {
     data: readFileSync(path.join(dir, rel)),
     lfs: !/\.(json|txt)$/.test(rel),
   }));
+}
+
+/** A server-side gate that the test opens. */
+export class Gate {
+  private release!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.release = resolve));
+  open(): void {
+    this.release();
+  }
 }
 
 export class FakeHub {
@@ -242,19 +254,23 @@ export class FakeHub {
     if (drop && drop.times > 0) {
       drop.times--;
       const n = Math.max(0, drop.afterBytes - start);
-      res.write(body.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 20));
+      // Once those bytes are handed to the socket, close it: the client reads them, then a premature end.
+      res.write(body.subarray(0, n), () => res.socket?.end());
       return;
     }
     if (!slow) {
       res.end(body);
       return;
     }
-    for (let i = 0; i < body.length; i += slow.chunk) {
+    const last = Math.max(0, body.length - slow.chunk);
+    for (let i = 0; i < last; i += slow.chunk) {
       if (res.destroyed || req.destroyed) return;
-      res.write(body.subarray(i, i + slow.chunk));
+      res.write(body.subarray(i, Math.min(i + slow.chunk, last)));
       await new Promise((r) => setTimeout(r, slow.delayMs));
     }
-    res.end();
+    await slow.until;
+    if (res.destroyed || req.destroyed) return;
+    res.end(body.subarray(last));
   }
 }
 

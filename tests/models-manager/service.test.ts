@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StudioService, type StudioEngine } from '../../src-main/host/index.js';
 import { isChannel, isEventName, type Channel, type PayloadOf, type ResponseOf, type Result } from '../../src-main/shared/contract.js';
 import { modelsDir as bundledModelsDir, Recorder } from '../studio/host/helpers.js';
-import { FakeHub, filesFromFolder, TINY_DIR } from './fake-hub.js';
+import { FakeHub, filesFromFolder, Gate, TINY_DIR } from './fake-hub.js';
 
 const REPO = 'test-org/tiny-sd15-onnx';
 const stubEngine: StudioEngine = {
@@ -95,7 +95,8 @@ describe('model manager through the studio service', () => {
   });
 
   it('cancel mid-file → downloadError cancelled; downloading again resumes', async () => {
-    hub.faults = { slow: { chunk: 8192, delayMs: 10, files: new Set(['unet/model.onnx']) } };
+    const unetHeld = new Gate(); // never opened: the UNet cannot finish before the cancel
+    hub.faults = { slow: { chunk: 8192, delayMs: 10, files: new Set(['unet/model.onnx']), until: unetHeld.opened } };
     const r = await call('downloadModel', { repo: REPO, name: 'second' });
     if (!r.ok) throw new Error(r.error.message);
     const id = r.value.downloadId;

@@ -112,8 +112,7 @@ describe('generate (fake model)', () => {
     expect(decoded.map((p) => p.step)).toEqual([3, 6]);
     expect(decoded[0]).toMatchObject({ width: 64, height: 64 });
     const t = res!.timings;
-    expect(t).toMatchObject({ steps: 7, unetCalls: 7, previews: 7, decodedPreviews: 2 });
-    expect(t.previewMs).toBeLessThan(5);
+    expect(t).toMatchObject({ steps: 7, unetCalls: 7, previews: 7, decodedPreviews: 2 }); // their cost is checked in CPU time by tiny-models.test.ts
   });
 
   it('previewEvery 0 turns latent previews off', async () => {

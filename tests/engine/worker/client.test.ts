@@ -6,6 +6,7 @@ import { EngineClient } from '../../../src-main/engine/worker/index.js';
 import { openModel } from '../../../src-main/engine/model/index.js';
 import { generate, parseGenerateRequest, type GenerateRequest } from '../../../src-main/engine/pipeline/index.js';
 import { readImageMetadata } from '../../../src-main/engine/image/index.js';
+import { threadCpuMs } from '../../helpers/cpu-time.js';
 import { repoRoot } from '../../helpers/shared.js';
 
 const sd15 = path.join(repoRoot, 'tests/models/tiny-sd15');
@@ -95,7 +96,7 @@ describe('EngineClient', () => {
     const ac = new AbortController();
     let steps = 0;
     const err = await client
-      .generate(req({ ...base, steps: 200 }), {
+      .generate(req({ ...base, steps: 1000 }), {
         signal: ac.signal,
         onProgress: (e) => {
           steps = e.step;
@@ -104,10 +105,11 @@ describe('EngineClient', () => {
       })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'AbortError', code: 'cancelled' });
-    // Stopped long before the end. The worker stops before its next UNet call once the cancel message
-    // arrives; the steps in between are message latency (tiny steps take ~1 ms here).
-    console.log(`[cancel] abort sent at step 3, last step seen ${steps} (of 200)`);
-    expect(steps).toBeLessThan(100);
+    // Stopped before the end. The worker stops before its next UNet call once the cancel message arrives; the
+    // steps in between are message latency (tiny steps take ~1 ms here), so the run is long enough that no
+    // busy machine delays the message past its end.
+    console.log(`[cancel] abort sent at step 3, last step seen ${steps} (of 1000)`);
+    expect(steps).toBeLessThan(1000);
     const again = await client.generate(req({ ...base, steps: 2 }));
     expect(again).toHaveLength(1);
   });
@@ -120,23 +122,23 @@ describe('EngineClient', () => {
     });
   });
 
-  it('the calling thread stays responsive while the worker generates (event-loop delay)', async () => {
-    const idle = monitorEventLoopDelay({ resolution: 10 });
-    idle.enable();
-    await new Promise((r) => setTimeout(r, 500));
-    idle.disable();
+  it.skipIf(threadCpuMs() === null)('the calling thread stays free while the worker generates (its CPU time)', async () => {
     const h = monitorEventLoopDelay({ resolution: 10 });
     h.enable();
-    const t0 = performance.now();
+    const mainBefore = threadCpuMs()!;
+    const processBefore = process.cpuUsage();
     // threads: 1 leaves a core to this thread on a 2-core machine (onnxruntime's pool spins on every core it has).
     await client.generate(req({ ...base, width: 256, height: 256, steps: 12, batchCount: 1, threads: 1 }));
-    const ms = performance.now() - t0;
+    const mainMs = threadCpuMs()! - mainBefore;
+    const used = process.cpuUsage(processBefore);
+    const processMs = (used.user + used.system) / 1000;
     h.disable();
-    const max = h.max / 1e6;
-    const p99 = h.percentile(99) / 1e6;
-    console.log(`[event-loop] generation ${ms.toFixed(0)} ms (256x256, 12 steps, tiny-sd15, 1 intra-op thread): event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms; idle baseline: p99 ${(idle.percentile(99) / 1e6).toFixed(1)} ms, max ${(idle.max / 1e6).toFixed(1)} ms`);
-    // Generous: CI machines are small and shared. Without a worker, one 256x256 step blocks for its whole duration.
-    expect(max).toBeLessThan(500);
+    // Event-loop delay depends on how busy the machine is: reported, not checked.
+    console.log(`[event-loop] 256x256, 12 steps, tiny-sd15, 1 intra-op thread: calling thread ${mainMs} ms of ${processMs.toFixed(0)} ms CPU; event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
+    // The work is the worker's: the calling thread only routes progress and previews. (Run on the calling thread,
+    // the generation would be nearly all of it.) CPU time does not depend on how busy the machine is.
+    expect(processMs).toBeGreaterThan(100);
+    expect(mainMs).toBeLessThan(processMs * 0.2);
   });
 
   it('restart() during a generation (thread): the generation is cancelled cleanly and the new worker serves', async () => {

@@ -66,10 +66,18 @@ describe.skipIf(electron.path === undefined)(`Electron app${electron.reason ? ` 
     ).toBe('blocked');
     expect(await page.evaluate(() => (globalThis as unknown as { open(u: string): unknown }).open('https://example.com/') === null)).toBe(true);
     const before = page.url();
+    // Listen in main for the navigation attempt (registered before it is made): the app's own will-navigate
+    // handler, added first, has run when this listener hears it, so the event says whether it was refused.
+    type Refusal = { __navigationRefused?: Promise<boolean> };
+    await app.evaluate(({ BrowserWindow }) => {
+      (globalThis as Refusal).__navigationRefused = new Promise<boolean>((resolve) =>
+        BrowserWindow.getAllWindows()[0]!.webContents.once('will-navigate', (event) => resolve(event.defaultPrevented)),
+      );
+    });
     await page.evaluate(() => {
       (globalThis as unknown as { location: { href: string } }).location.href = 'https://example.com/';
     });
-    await page.waitForTimeout(500);
+    expect(await app.evaluate(() => (globalThis as Refusal).__navigationRefused)).toBe(true);
     expect(page.url()).toBe(before);
     expect(app.windows()).toHaveLength(1);
   });

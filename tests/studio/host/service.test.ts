@@ -277,7 +277,8 @@ describe('preview flow control', () => {
         const next = await h.recorder.waitFor((e) => e.payload?.jobId === id && ((e.event === 'preview' && !seen.includes(e.seq!)) || e.event === 'result'));
         if (next.event === 'result') break;
         seen.push(next.seq!);
-        await new Promise((res) => setTimeout(res, 5));
+        const step = next.payload.step as number;
+        await h.recorder.waitFor((e) => e.payload?.jobId === id && ((e.event === 'progress' && e.payload.step > step) || e.event === 'result'));
         h.recorder.connection.ack(next.seq!);
       }
       const steps = h.recorder.of(id, 'preview').map((e) => e.payload.step);
@@ -391,11 +392,13 @@ describe('engine failures', () => {
       const ch = processWorkerChannel();
       if (killNext) {
         killNext = false;
-        const post = ch.post.bind(ch);
-        ch.post = (m) => {
-          post(m);
-          if (m.type === 'generate') setTimeout(() => void ch.terminate(), 50);
-        };
+        // Killed once the job is under way: at its first progress message.
+        const onMessage = ch.onMessage.bind(ch);
+        ch.onMessage = (handler) =>
+          onMessage((m) => {
+            handler(m);
+            if (m.type === 'progress') void ch.terminate();
+          });
       }
       return ch;
     });

@@ -168,10 +168,17 @@ describe('browser host', () => {
     const messages: any[] = [];
     ws.on('message', (data) => messages.push(decodeFrame(data as Buffer)));
     const call = (id: number, channel: string, payload: unknown): void => ws.send(encodeFrame({ t: 'call', id, channel, payload }));
-    const until = async (pred: () => boolean): Promise<void> => {
-      for (let i = 0; i < 600 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
-      if (!pred()) throw new Error('timeout');
-    };
+    // Checked as each message arrives (after it is recorded above).
+    const until = (pred: () => boolean): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (!pred()) return;
+          ws.off('message', check);
+          resolve();
+        };
+        ws.on('message', check);
+        check();
+      });
     try {
       call(1, 'generate', { ...small, steps: 12 });
       await until(() => messages.some((m) => m.t === 'reply' && m.id === 1));
