@@ -51,7 +51,8 @@ process.stdin.on('end', async () => {
 export function failureReason(message: string, stderr = ''): string {
   // onnxruntime-node's JS side only registers the backends its binary for this platform has.
   if (/\[[\w-]+\] backend not found/.test(message)) return `not in onnxruntime-node's build for ${process.platform}-${process.arch}`;
-  const detail = /with error: (.*)/.exec(stderr)?.[1]?.trim();
+  // The loader's own words, with library paths cut to their file names ("libcudnn.so.9: cannot open …").
+  const detail = /with error: (.*)/.exec(stderr)?.[1]?.trim().replace(/(?:[A-Za-z]:)?[\\/]\S*[\\/]([^\\/\s:]+)/g, '$1');
   let line = (message.split('\n')[0] ?? message).trim();
   // "/onnxruntime_src/…/file.cc:136 Func … was false. Failed to get a WebGPU adapter: …" → the sentence after the check.
   const afterCheck = /was false\.\s*(.+)$/.exec(line)?.[1];
