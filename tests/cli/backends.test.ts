@@ -43,7 +43,7 @@ describe('latent-studio backends', () => {
     const args = ['generate', '-m', model('tiny-sd15'), '-p', 'a cat', '-W', '64', '-H', '64', '--steps', '1', '--threads', '1', '--backend', 'auto', '-q', '-o', 'a.png'];
     const r = await runCli(args, { cwd: dir, env: { XDG_CACHE_HOME: cache } });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: backend auto: no GPU backend works on this machine .*running on the CPU/m);
+    expect(r.stderr).toMatch(/^warning: backend auto \(cpu\): no GPU backend works on this machine .*running on the CPU/m);
     expect(existsSync(path.join(dir, 'a.png'))).toBe(true);
     expect(existsSync(path.join(cache, 'latent-studio', 'backends.json'))).toBe(true);
   });

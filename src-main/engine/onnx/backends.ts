@@ -174,7 +174,7 @@ function withWarning(choice: AutoChoice): AutoChoice {
   const listed = new Set(listSupportedBackends().filter((b) => b.listed).map((b) => b.name));
   const failed = choice.probes.filter((p) => !p.works && listed.has(p.name)).map((p) => `${p.name}: ${p.reason ?? 'fails'}`);
   const why = failed.length > 0 ? ` (${failed.join('; ')})` : '';
-  return { ...choice, warning: `backend auto: no GPU backend works on this machine${why}; running on the CPU. \`latent-studio backends\` says more.` };
+  return { ...choice, warning: `backend auto (cpu): no GPU backend works on this machine${why}; running on the CPU. \`latent-studio backends\` says more.` };
 }
 
 async function readCache(file: string): Promise<CacheFile | undefined> {

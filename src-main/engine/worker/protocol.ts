@@ -17,6 +17,8 @@ export type EngineRequest =
   | { id: number; type: 'cancel'; target: number }
   | { id: number; type: 'inspectModel'; dir: string }
   | { id: number; type: 'listBackends' }
+  /** What `backend: 'auto'` means on this machine (probed once, then remembered): an AutoChoice. */
+  | { id: number; type: 'chooseBackend' }
   | { id: number; type: 'tokenize'; text: string; model: ModelRef }
   /** Closes cached model sessions (all, or those of one folder). */
   | { id: number; type: 'dispose'; dir?: string };
@@ -39,7 +41,7 @@ export interface TokenizeResult {
   ids: number[][];
 }
 
-export type { BackendInfo } from '../onnx/index.js';
+export type { AutoChoice, BackendInfo } from '../onnx/index.js';
 
 export type EngineEvent =
   | { id: number; type: 'progress'; event: ProgressEvent }

@@ -99,7 +99,7 @@ describe('auto', () => {
     const first = await chooseAutoBackend({ cacheFile });
     expect(first).toMatchObject({ backend: 'cpu', cached: false });
     expect(first.probes.map((p) => p.name)).toEqual(['cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
-    expect(first.warning).toMatch(/^backend auto: no GPU backend works on this machine .*running on the CPU/);
+    expect(first.warning).toMatch(/^backend auto \(cpu\): no GPU backend works on this machine .*running on the CPU/);
     const saved = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; backend: string };
     expect(saved).toMatchObject({ key: runtimeIdentity(), backend: 'cpu' });
 
@@ -148,7 +148,7 @@ describe.skipIf(process.platform !== 'linux')('createSession with backend auto',
     try {
       expect(s.backend).toBe('cpu');
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^backend auto: .*running on the CPU/);
+      expect(warnings[0]).toMatch(/^backend auto \(cpu\): .*running on the CPU/);
       expect(existsSync(defaultBackendCacheFile())).toBe(true);
     } finally {
       await s.release();
