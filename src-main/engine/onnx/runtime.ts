@@ -59,7 +59,7 @@ export function listSupportedBackends(): BackendInfo[] {
 }
 
 export interface SessionConfig {
-  /** 'cpu' (default), 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'. */
+  /** 'cpu' (default), 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'; createSession also takes 'auto'. */
   backend?: string;
   /** Intra-op threads, at most the logical CPUs (see maxThreads); 0 or undefined lets onnxruntime choose (all physical cores). */
   threads?: number;

@@ -4,7 +4,7 @@ import type { GenerateResult, ParsedRequest, PreviewEvent, ProgressEvent } from 
 /** A model folder and how to run it. Sessions are cached in the worker by (dir, backend, threads). */
 export interface ModelRef {
   dir: string;
-  /** onnxruntime execution provider; default 'cpu'. */
+  /** onnxruntime execution provider; default 'cpu'; 'auto' = the fastest that works here (engine/onnx/backends.ts). */
   backend?: string;
   /** intra-op threads; 0/undefined = onnxruntime's default. */
   threads?: number;
