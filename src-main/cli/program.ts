@@ -5,7 +5,7 @@ import { CliError, ExitCode, describeError } from './errors.js';
 import { SCHEDULER_NAMES } from '../engine/pipeline/request.js';
 import { parseImageSize, parseInteger, parseNumber, parseSeed, parseThreads } from './parse.js';
 
-const BACKENDS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+const BACKENDS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'auto'];
 
 function packageVersion(): string {
   try {
@@ -76,7 +76,7 @@ export function createProgram(io: RunIO = {}): { program: Command; result: { cod
     )
     .option('--preview-dir <dir>', 'save every live preview frame as PNG here (preview-<image>-<step>.png)')
     .option('--preview-every <n>', 'with --preview-dir: a preview every N steps (default 1)', parseInteger({ min: 1 }))
-    .addOption(new Option('--backend <name>', 'execution provider (default cpu)').choices(BACKENDS))
+    .addOption(new Option('--backend <name>', 'execution provider (default cpu); auto: the fastest that works here (see `backends`)').choices(BACKENDS))
     .option('--threads <n>', 'CPU threads for ONNX Runtime, at most the logical CPUs (default: physical cores)', parseThreads)
     .option('--json', 'print a JSON array (path, seed, size, infotext) instead of the paths')
     .option('-q, --quiet', 'no progress on stderr')
@@ -206,11 +206,11 @@ Example:
 
   program
     .command('backends')
-    .description('List the execution providers of this onnxruntime-node build.')
+    .description('Probe which execution providers really run on this machine (and refresh the choice of --backend auto).')
     .option('--json', 'print JSON')
     .action(async (options) => {
       const { runBackends } = await import('./commands/backends.js');
-      result.code = runBackends(options, stdout);
+      result.code = await runBackends(options, stdout);
     });
 
   return { program, result };

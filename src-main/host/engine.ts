@@ -5,7 +5,7 @@
 import type { ParsedRequest } from '../shared/generate-request.js';
 import type { GenerateResult, PreviewEvent, ProgressEvent } from '../engine/pipeline/types.js';
 import { EngineClient, engineWorkerLocation, processChannel, threadChannel, type EngineChannel } from '../engine/worker/client.js';
-import { EngineError, type BackendInfo, type ModelRef, type PromptTokenIds } from '../engine/worker/protocol.js';
+import { EngineError, type AutoChoice, type BackendInfo, type ModelRef, type PromptTokenIds } from '../engine/worker/protocol.js';
 
 export interface EngineGenerateOptions {
   signal?: AbortSignal;
@@ -20,6 +20,8 @@ export interface StudioEngine {
   /** `request` was checked where it entered (the host's one parse of the payload). */
   generate(request: ParsedRequest, options?: EngineGenerateOptions): Promise<GenerateResult[]>;
   listBackends(): Promise<Array<{ name: string; bundled: boolean }>>;
+  /** What backend 'auto' runs on, and the warning when that is the CPU. */
+  chooseBackend?(): Promise<{ backend: string; warning?: string }>;
   dispose?(dir?: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,6 +83,10 @@ export class ChannelEngineClient implements StudioEngine {
 
   listBackends(): Promise<BackendInfo[]> {
     return this.client.listBackends();
+  }
+
+  chooseBackend(): Promise<AutoChoice> {
+    return this.client.chooseBackend();
   }
 
   tokenize(text: string, model: ModelRef): Promise<PromptTokenIds> {

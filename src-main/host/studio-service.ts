@@ -191,6 +191,8 @@ export class StudioService {
   private nextJob = 1;
   private nextClient = 1;
   private closed = false;
+  /** The notice of what backend 'auto' runs on is sent once per session. */
+  private autoBackendNoticed = false;
   private readonly tokens = new TokenizerCache();
   private idleWaiters: Array<() => void> = [];
 
@@ -429,6 +431,7 @@ export class StudioService {
 
   private async runJob(job: Job): Promise<void> {
     const started = performance.now();
+    if (job.request.backend === 'auto') await this.noticeAutoBackend();
     // Each image is saved to the gallery (fsync'ed) and sent as soon as the engine finishes it, in batch order:
     // a crash, a cancel or an error later loses none of them.
     const images: ResultImage[] = [];
@@ -480,6 +483,17 @@ export class StudioService {
       if (!this.closed) this.pump();
       this.notifyIdle();
     }
+  }
+
+  /** Says once what 'auto' (the default backend) runs on: "auto (cpu)" with the reason when no GPU backend works. */
+  private async noticeAutoBackend(): Promise<void> {
+    if (this.autoBackendNoticed || !this.options.engine.chooseBackend) return;
+    this.autoBackendNoticed = true;
+    const choice = await this.options.engine.chooseBackend().catch(() => undefined);
+    if (!choice) return;
+    const message = choice.warning ?? `backend auto (${choice.backend})`;
+    this.log(choice.warning ? 'warning' : 'info', message);
+    this.emit('notice', { level: choice.warning ? 'warning' : 'info', message });
   }
 
   private notifyIdle(): void {

@@ -134,7 +134,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   userModelsDir: null,
   modelDirs: [],
-  backend: 'cpu',
+  backend: 'auto',
   threads: 0,
   previewEvery: 1,
   decodePreviewEvery: 0,

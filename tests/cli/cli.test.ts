@@ -3,7 +3,7 @@ import { ensureBuilt, runCli } from './helpers.js';
 
 beforeAll(() => ensureBuilt());
 
-describe('latent-studio (help, usage, backends)', () => {
+describe('latent-studio (help, usage)', () => {
   it('--help lists the commands and exit codes', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
@@ -44,14 +44,5 @@ describe('latent-studio (help, usage, backends)', () => {
     const r = await runCli(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
-  });
-
-  it('backends lists cpu (bundled)', async () => {
-    const r = await runCli(['backends']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^cpu\s+bundled/m);
-    const j = await runCli(['backends', '--json']);
-    const list = JSON.parse(j.stdout) as Array<{ name: string; bundled: boolean }>;
-    expect(list).toContainEqual({ name: 'cpu', listed: true, bundled: true });
   });
 });

@@ -1,30 +1,61 @@
-// `latent-studio backends`: the execution providers this onnxruntime-node build knows.
-import { listSupportedBackends } from '../../engine/onnx/index.js';
+// `latent-studio backends`: which execution providers really run on this machine. Each is probed by creating
+// and running a tiny session on it; one line per backend, `works` or `fails: <reason>` plus what to do about it.
+// The probe also refreshes the choice that `--backend auto` remembers.
+import {
+  autoChoiceFrom,
+  defaultBackendCacheFile,
+  listSupportedBackends,
+  probeAllBackends,
+  rememberAutoChoice,
+  type BackendProbe,
+} from '../../engine/onnx/index.js';
 
 export interface BackendsOptions {
   json?: boolean;
 }
 
-const NOTES: Record<string, string> = {
-  cpu: 'always available',
-  cuda: 'NVIDIA GPUs; needs CUDA 12 and the provider libraries (onnxruntime-node install with ONNXRUNTIME_NODE_INSTALL=cuda12)',
-  tensorrt: 'NVIDIA TensorRT; needs the provider libraries',
-  dml: 'DirectML (Windows, any DirectX 12 GPU)',
-  coreml: 'Core ML (macOS arm64)',
-  webgpu: 'experimental; needs a GPU with Vulkan/Metal/D3D12',
-};
+const CUDA_INSTALL =
+  'to get it: an NVIDIA driver with CUDA 12 and cuDNN 9, then `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (fetches the provider libraries)';
 
-export function runBackends(options: BackendsOptions, out: NodeJS.WritableStream = process.stdout): number {
-  const backends = listSupportedBackends();
+/** What a user can do about a backend that fails here; undefined when there is nothing to say. */
+export function backendAdvice(probe: BackendProbe, platform = process.platform, arch = process.arch): string | undefined {
+  if (probe.works) return undefined;
+  const where = `${platform}-${arch}`;
+  switch (probe.name) {
+    case 'cuda':
+      return where === 'linux-x64' ? CUDA_INSTALL : 'onnxruntime-node has CUDA on Linux x64 only (on Windows use dml)';
+    case 'tensorrt':
+      return where === 'linux-x64' ? 'needs TensorRT 10 besides the CUDA provider libraries (see cuda)' : 'Linux x64 only';
+    case 'dml':
+      return platform === 'win32' ? 'needs a DirectX 12 GPU and driver' : 'Windows only';
+    case 'coreml':
+      return where === 'darwin-arm64' ? undefined : 'macOS on Apple silicon only';
+    case 'webgpu':
+      return 'needs a GPU driver with Vulkan (Linux), Direct3D 12 (Windows) or Metal (macOS)';
+    default:
+      return undefined;
+  }
+}
+
+export function formatBackendLine(probe: BackendProbe, width: number): string {
+  const state = probe.works ? 'works' : `fails: ${probe.reason ?? 'unknown reason'}`;
+  const advice = backendAdvice(probe);
+  return `${probe.name.padEnd(width)}  ${state}${advice ? ` — ${advice}` : ''}`;
+}
+
+export async function runBackends(options: BackendsOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const probes = await probeAllBackends();
+  const choice = autoChoiceFrom(probes);
+  const cacheFile = defaultBackendCacheFile();
+  await rememberAutoChoice(choice, cacheFile);
   if (options.json) {
-    out.write(`${JSON.stringify(backends)}\n`);
+    const build = new Map(listSupportedBackends().map((b) => [b.name, b]));
+    const list = probes.map((p) => ({ ...p, listed: build.get(p.name)?.listed ?? false, bundled: build.get(p.name)?.bundled ?? false }));
+    out.write(`${JSON.stringify({ backends: list, auto: choice.backend })}\n`);
     return 0;
   }
-  const width = Math.max(...backends.map((b) => b.name.length));
-  for (const b of backends) {
-    const bundled = !b.listed ? 'not in this build' : b.bundled ? 'bundled' : 'not bundled';
-    const note = NOTES[b.name];
-    out.write(`${b.name.padEnd(width)}  ${bundled}${note ? `  (${note})` : ''}\n`);
-  }
+  const width = Math.max(...probes.map((p) => p.name.length));
+  for (const probe of probes) out.write(`${formatBackendLine(probe, width)}\n`);
+  out.write(`\nauto picks ${choice.backend} (the fastest that works; remembered in ${cacheFile})\n`);
   return 0;
 }

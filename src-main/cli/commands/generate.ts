@@ -213,7 +213,13 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
     previewWrites.add(write);
   };
 
-  if (options.backend !== undefined && options.backend !== 'cpu') {
+  if (options.backend === 'auto') {
+    // Resolved here, so that its fallback warning reaches the user (the engine's own warnings do not).
+    const { chooseAutoBackend } = await import('../../engine/onnx/index.js');
+    const choice = await chooseAutoBackend();
+    if (choice.warning) process.stderr.write(`warning: ${choice.warning}\n`);
+    options = { ...options, backend: choice.backend };
+  } else if (options.backend !== undefined && options.backend !== 'cpu') {
     const warning = await backendWarning(options.backend);
     if (warning) process.stderr.write(`warning: ${warning}\n`);
   }

@@ -2,6 +2,7 @@
 // OnnxSession, TensorValue, IoMeta. Session options are built here, in one place.
 
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import type { BackendInfo } from '../../shared/backend-info.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
@@ -52,7 +53,7 @@ export function listSupportedBackends(): BackendInfo[] {
 }
 
 export interface SessionConfig {
-  /** 'cpu' (default), 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'. */
+  /** 'cpu' (default), 'cuda', 'dml', 'coreml', 'webgpu', 'tensorrt'; createSession also takes 'auto'. */
   backend?: string;
   /** Intra-op threads, at most the logical CPUs (see maxThreads); 0 or undefined lets onnxruntime choose (all physical cores). */
   threads?: number;
@@ -73,6 +74,26 @@ export function maxThreads(): number {
   return os.availableParallelism();
 }
 
+/** Core ML: compile to an ML Program (the format its documentation recommends: more ops, fp16 on the GPU/ANE). */
+const COREML_FLAG_CREATE_MLPROGRAM = 0x010;
+
+/**
+ * The execution provider entry with the options each backend's documentation asks for, where onnxruntime-node
+ * passes them on (its binding reads only deviceId for cuda/dml, coreMlFlags for coreml, and a few WebGPU options):
+ * - webgpu: NHWC, the layout its convolution kernels prefer (also its native default; set so that it stays so).
+ *   Graph capture is left off: it needs every input and output bound on the GPU, and the pipeline reads the UNet's
+ *   output on the CPU after every step (onnxruntime-node cannot download a GPU tensor). For the same reason
+ *   preferredOutputLocation 'gpu-buffer' is not used: no output of ours goes from one session straight into another.
+ * - cuda: the binding takes no provider options; onnxruntime's defaults already search cuDNN convolution algorithms
+ *   exhaustively, and CUDA graphs need IO binding, which the Node API does not have.
+ * - coreml: ML Program format.
+ */
+function executionProvider(backend: string): ort.InferenceSession.ExecutionProviderConfig {
+  if (backend === 'webgpu') return { name: 'webgpu', preferredLayout: 'NHWC' };
+  if (backend === 'coreml') return { name: 'coreml', coreMlFlags: COREML_FLAG_CREATE_MLPROGRAM };
+  return backend;
+}
+
 /** The session options for a backend. The single place where they are decided. */
 export function buildSessionOptions(config: SessionConfig = {}): ort.InferenceSession.SessionOptions {
   const backend = normalizeBackendName(config.backend ?? 'cpu');
@@ -82,7 +103,7 @@ export function buildSessionOptions(config: SessionConfig = {}): ort.InferenceSe
     enableMemPattern: true,
     enableCpuMemArena: true,
     logSeverityLevel: 3,
-    executionProviders: [backend],
+    executionProviders: [executionProvider(backend)],
   };
   const spinning = config.spinning ?? process.env['LATENT_STUDIO_ORT_SPINNING'] === '1';
   if (!spinning) {
@@ -93,7 +114,7 @@ export function buildSessionOptions(config: SessionConfig = {}): ort.InferenceSe
     options.interOpNumThreads = 1;
   }
   if (backend === 'dml') {
-    // DirectML does not support memory patterns nor parallel execution (onnxruntime inference_session.cc).
+    // DirectML's documentation: no memory patterns, sequential execution (onnxruntime also forces both, with a warning).
     options.enableMemPattern = false;
     options.executionMode = 'sequential';
   }
@@ -188,7 +209,15 @@ class OrtSession implements OnnxSession {
  */
 export async function createSession(modelPath: string, options: CreateSessionOptions = {}): Promise<OnnxSession> {
   initLogging();
-  const wanted = normalizeBackendName(options.backend ?? 'cpu');
+  let wanted = normalizeBackendName(options.backend ?? 'cpu');
+  const auto = wanted === 'auto';
+  if (auto) {
+    // Imported when used: backends.ts builds on this module.
+    const { chooseAutoBackend } = await import('./backends.js');
+    const choice = await chooseAutoBackend();
+    if (choice.warning) options.onWarning?.(choice.warning);
+    wanted = choice.backend;
+  }
   if (wanted !== 'cpu') {
     const info = listSupportedBackends().find((b) => b.name === wanted);
     if (!info || !info.listed) {
@@ -201,6 +230,11 @@ export async function createSession(modelPath: string, options: CreateSessionOpt
         return new OrtSession(modelPath, wanted, session);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
+        if (auto) {
+          // The remembered choice no longer works on this machine (driver or libraries changed): probe again next time.
+          const { forgetAutoChoice } = await import('./backends.js');
+          await forgetAutoChoice();
+        }
         // Try the CPU: if the model itself is broken, the CPU attempt fails too and that error is thrown.
         options.onWarning?.(`Backend '${wanted}' failed to start (${firstLine(message)}); using the CPU instead.`);
       }
@@ -208,6 +242,51 @@ export async function createSession(modelPath: string, options: CreateSessionOpt
   }
   const session = await ort.InferenceSession.create(modelPath, buildSessionOptions({ ...options, backend: 'cpu' }));
   return new OrtSession(modelPath, 'cpu', session);
+}
+
+// ----------------------------------------------------------------------------- backend probing
+
+/** onnxruntime-node's version and the platform: the key under which a probed backend choice is remembered. */
+export function runtimeIdentity(): string {
+  const version = ort.env.versions.node ?? ort.env.versions.common;
+  return `onnxruntime-node ${version} ${process.platform}-${process.arch}`;
+}
+
+/** Where onnxruntime-node's entry is, for a probe child process that loads it the way we do. */
+export function onnxruntimeEntry(): string {
+  return createRequire(import.meta.url).resolve('onnxruntime-node');
+}
+
+/**
+ * The options a backend probe uses: the real options of that backend, plus onnxruntime's
+ * session.disable_cpu_ep_fallback for every backend but the CPU, so that a provider which takes no node (or
+ * silently hands the graph to the CPU) fails the session instead of passing as working.
+ */
+export function probeSessionOptions(backend: string): ort.InferenceSession.SessionOptions {
+  const options = buildSessionOptions({ backend, threads: 1 });
+  if (normalizeBackendName(backend) !== 'cpu') {
+    const extra = (options.extra ?? {}) as { session?: Record<string, unknown> };
+    options.extra = { ...extra, session: { ...(extra.session ?? {}), disable_cpu_ep_fallback: '1' } };
+  }
+  return options;
+}
+
+/** Creates a session on `model` with `options`, runs it once on `input` and returns the output's values. */
+export async function runProbeSession(
+  model: Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+  input: { name: string; dims: readonly number[]; values: readonly number[] },
+  outputName: string,
+): Promise<number[]> {
+  initLogging();
+  const session = await ort.InferenceSession.create(model, options);
+  try {
+    const feeds = { [input.name]: new ort.Tensor('float32', Float32Array.from(input.values), [...input.dims]) };
+    const result = await session.run(feeds);
+    return Array.from(result[outputName]!.data as Float32Array);
+  } finally {
+    await session.release();
+  }
 }
 
 let loggingSet = false;

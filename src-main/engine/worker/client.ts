@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { GenerateResult, ParsedRequest, PreviewEvent, ProgressEvent } from '../pipeline/index.js';
 import type { ModelInspection } from '../model/index.js';
-import { EngineError, type BackendInfo, type EngineEvent, type EngineRequest, type ModelRef, type PromptTokenIds } from './protocol.js';
+import { EngineError, type AutoChoice, type BackendInfo, type EngineEvent, type EngineRequest, type ModelRef, type PromptTokenIds } from './protocol.js';
 
 
 /** Omit the request's id: the client assigns ids. */
@@ -375,6 +375,11 @@ export class EngineClient {
 
   listBackends(): Promise<BackendInfo[]> {
     return this.call<BackendInfo[]>({ type: 'listBackends' });
+  }
+
+  /** The backend that `auto` stands for in the worker (probed there once, then remembered). */
+  chooseBackend(): Promise<AutoChoice> {
+    return this.call<AutoChoice>({ type: 'chooseBackend' });
   }
 
   /** Token count and ids of a prompt with a model's tokenizer (the model's sessions are opened and cached). */

@@ -2,7 +2,7 @@
 // protocol of ./protocol.ts. Works under node worker_threads and Electron's utilityProcess.
 import path from 'node:path';
 import { inspectModel, openModel } from '../model/index.js';
-import { listSupportedBackends } from '../onnx/index.js';
+import { chooseAutoBackend, listSupportedBackends } from '../onnx/index.js';
 import { runGeneration } from '../pipeline/index.js';
 import { countTokens, tokenizePrompt } from '../prompt/index.js';
 import { getEnginePort } from './port.js';
@@ -85,6 +85,8 @@ async function answer(msg: EngineRequest): Promise<unknown> {
       return inspectModel(path.resolve(msg.dir));
     case 'listBackends':
       return listSupportedBackends();
+    case 'chooseBackend':
+      return chooseAutoBackend();
     case 'tokenize': {
       const model = await getModel(msg.model);
       const info = countTokens(model.tokenizer, msg.text);

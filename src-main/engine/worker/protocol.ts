@@ -4,7 +4,7 @@ import type { GenerateResult, ParsedRequest, PreviewEvent, ProgressEvent } from 
 /** A model folder and how to run it. Sessions are cached in the worker by (dir, backend, threads). */
 export interface ModelRef {
   dir: string;
-  /** onnxruntime execution provider; default 'cpu'. */
+  /** onnxruntime execution provider; default 'cpu'; 'auto' = the fastest that works here (engine/onnx/backends.ts). */
   backend?: string;
   /** intra-op threads; 0/undefined = onnxruntime's default. */
   threads?: number;
@@ -17,6 +17,8 @@ export type EngineRequest =
   | { id: number; type: 'cancel'; target: number }
   | { id: number; type: 'inspectModel'; dir: string }
   | { id: number; type: 'listBackends' }
+  /** What `backend: 'auto'` means on this machine (probed once, then remembered): an AutoChoice. */
+  | { id: number; type: 'chooseBackend' }
   | { id: number; type: 'tokenize'; text: string; model: ModelRef }
   /** Closes cached model sessions (all, or those of one folder). */
   | { id: number; type: 'dispose'; dir?: string };
@@ -40,7 +42,7 @@ export interface PromptTokenIds {
   ids: number[][];
 }
 
-export type { BackendInfo } from '../onnx/index.js';
+export type { AutoChoice, BackendInfo } from '../onnx/index.js';
 
 export type EngineEvent =
   | { id: number; type: 'progress'; event: ProgressEvent }

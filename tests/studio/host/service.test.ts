@@ -226,7 +226,7 @@ describe('studio service over the engine worker', () => {
 
   it('setSettings merges, persists and broadcasts', async () => {
     const r = await h.service.handlers.setSettings({ backend: 'cpu', threads: 2, lastModel: TINY });
-    expect(r).toMatchObject({ ok: true, value: { ...DEFAULT_SETTINGS, threads: 2, lastModel: TINY } });
+    expect(r).toMatchObject({ ok: true, value: { ...DEFAULT_SETTINGS, backend: 'cpu', threads: 2, lastModel: TINY } });
     const file = JSON.parse(await readFile(path.join(h.tmp, 'settings.json'), 'utf8'));
     expect(file.threads).toBe(2);
     expect(h.recorder.events.filter((e) => e.event === 'settingsChanged').at(-1)?.payload.settings.threads).toBe(2);
