@@ -88,7 +88,7 @@ async function previewCorrelations(m: PipelineModel, prompt: string, seed: numbe
 }
 
 describe('fitted preview factors (demo model)', () => {
-  it('the fit: a residual well below the decoder's range, not SD 1.5 numbers', async () => {
+  it('the fit: a residual well below the range of the decoder, not SD 1.5 numbers', async () => {
     const fitted = await fitLatentRgbFactors(model);
     expect(fitted.samples).toBe(2 * 32 * 32);
     // Measured: rmse 0.40 (decoder units, range 2) on the fitting set; SD 1.5's factors are not near it.
