@@ -122,7 +122,10 @@ export async function fitLatentRgbFactors(model: PipelineModel): Promise<FittedL
   }
   const unscaled = latents.map((v) => v / scaling);
   const pixels = await model.decodeLatents(unscaled, FIT_IMAGES, h, w);
-  return solveFactors(latents, pooledRgb(pixels, FIT_IMAGES, h, w), FIT_IMAGES, h * w);
+  const fitted = solveFactors(latents, pooledRgb(pixels, FIT_IMAGES, h, w), FIT_IMAGES, h * w);
+  // A decoder that overflows (an fp16 VAE gives NaN) has nothing to fit: the caller falls back.
+  if (!isFactorTable(fitted)) throw new Error('preview factor fit: the decoder gave non-finite values');
+  return fitted;
 }
 
 /** [B, 3, 8h, 8w] decoded pixels, clamped to [−1, 1] as the final picture is, averaged over 8×8 blocks → [B, 3, h, w]. */

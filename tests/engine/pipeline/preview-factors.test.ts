@@ -12,6 +12,7 @@ import { fitLatentRgbFactors } from '../../../src-main/engine/pipeline/preview-f
 import type { PipelineModel } from '../../../src-main/engine/pipeline/types.js';
 import { repoRoot } from '../../helpers/shared.js';
 import { promptOf, scenes } from '../demo-model/shapes.js';
+import { createFakeModel } from './fake-model.js';
 import { rawRgb } from './helpers.js';
 
 const DEMO_DIR = path.join(repoRoot, 'resources/models/latent-studio-demo');
@@ -150,6 +151,42 @@ describe('fitted preview factors (demo model)', () => {
       expect(rewritten.factors.factors).toEqual(cached.factors.factors);
     } finally {
       await refitted.dispose();
+    }
+  });
+});
+
+describe('fitted preview factors: fallbacks', () => {
+  const req = { prompt: 'a red fox', width: 64, height: 64, steps: 3, seed: 3, sampler: 'euler' } as const;
+  const previewsOf = async (m: PipelineModel): Promise<PreviewEvent[]> => {
+    const previews: PreviewEvent[] = [];
+    await generate(m, req, { onPreview: (e) => previews.push(e) });
+    return previews;
+  };
+
+  it('a model whose decoder gives NaN keeps the fixed factors of its VAE family', async () => {
+    const fake = createFakeModel();
+    const fixed = await previewsOf(createFakeModel()); // no folder: fixed SD 1.5 factors
+    // The first decode (the fit's) overflows; the final picture's decodes as usual.
+    let decodes = 0;
+    const broken: PipelineModel = {
+      ...fake,
+      dir: os.tmpdir(),
+      decodeLatents: async (l, b, h, w) => (decodes++ === 0 ? new Float32Array(b * 3 * h * w * 64).fill(Number.NaN) : fake.decodeLatents(l, b, h, w)),
+    };
+    const got = await previewsOf(broken);
+    expect(decodes).toBe(2);
+    expect(got.map((p) => Array.from(p.rgba))).toEqual(fixed.map((p) => Array.from(p.rgba)));
+  });
+
+  it('a folder without a decoder file is fitted in memory, nothing written', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'preview-factors-empty-'));
+    try {
+      const fitted = await previewsOf({ ...createFakeModel(), dir: empty });
+      const fixed = await previewsOf(createFakeModel());
+      expect(fitted.map((p) => Array.from(p.rgba))).not.toEqual(fixed.map((p) => Array.from(p.rgba)));
+      await expect(readFile(path.join(empty, CACHE), 'utf8')).rejects.toThrow();
+    } finally {
+      await rm(empty, { recursive: true, force: true });
     }
   });
 });
