@@ -454,6 +454,7 @@ export class StudioService {
           onPreview: (e: PreviewEvent) => {
             if (job.cancelled) return;
             const frame: PreviewPayload = { jobId: job.id, image: e.image, step: e.step, kind: e.kind, width: e.width, height: e.height, rgba: e.rgba };
+            if (e.pictureWidth !== undefined && e.pictureHeight !== undefined) Object.assign(frame, { pictureWidth: e.pictureWidth, pictureHeight: e.pictureHeight });
             for (const c of this.clients) c.preview(frame);
           },
           onImage: deliver,

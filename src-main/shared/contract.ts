@@ -221,7 +221,8 @@ export interface StudioEvents extends GalleryEvents, ModelManagerEvents {
    * image: scale them up). At most one preview per client is in flight: the transport acks each one after
    * delivering it; frames produced meanwhile are dropped except the latest. Never buffered past the job's end.
    */
-  preview: { jobId: JobId; image: number; step: number; kind: 'latent' | 'decoded'; width: number; height: number; rgba: Uint8Array };
+  /** pictureWidth/Height: the frame covers the whole picture (the canvas) at that size (engine PreviewEvent). */
+  preview: { jobId: JobId; image: number; step: number; kind: 'latent' | 'decoded'; width: number; height: number; rgba: Uint8Array; pictureWidth?: number; pictureHeight?: number };
   /** One image of the batch, saved and sent as soon as it is done (before the next one starts); a job cancelled or failed later keeps it. */
   image: { jobId: JobId; index: number; image: ResultImage };
   /** The job finished: every image of the batch (each was sent as an `image` event already). */

@@ -11,6 +11,7 @@ import { throwIfAborted } from './errors.js';
 import { guidanceScaleEmbedding } from './guidance.js';
 import { prepareInit, type PreparedInit } from './init-image.js';
 import { latentRgbFactorsFor, type LatentRgbFactors } from './preview.js';
+import { previewFactorsFor } from './preview-factors.js';
 import { parseGenerateRequest, resolveRequestSize, resolveSeed, seedForImage } from './request.js';
 import { checkInputs, type GenerationPlan } from './stages/check-inputs.js';
 import { decodeLatents } from './stages/decode.js';
@@ -81,6 +82,12 @@ export async function runGeneration(model: PipelineModel, request: ParsedRequest
   const images = await encodeImages(model, plan, prepared, req.strength, signal);
   prepareImageMs += performance.now() - encodeStart;
 
+  // Latent previews use factors fitted to this model's VAE decoder: once per model (cached beside it),
+  // so a model's first previewed request pays for the fit, here before its first step.
+  const previews = hooks.onPreview !== undefined && req.previewEvery > 0;
+  const previewTable = previews ? await previewFactorsFor(model) : latentRgbFactorsFor(model.info.vaeScalingFactor);
+  throwIfAborted(signal);
+
   const ctx: RequestContext = {
     model,
     req,
@@ -90,7 +97,7 @@ export async function runGeneration(model: PipelineModel, request: ParsedRequest
     text,
     guidance: guidanceOf(plan, model, req.cfgScale),
     images,
-    previewTable: latentRgbFactorsFor(model.info.vaeScalingFactor),
+    previewTable,
     modelName: modelDisplayName(model, req, hooks),
     requestStart,
     encodePromptMs,
@@ -150,6 +157,7 @@ async function generateImage(ctx: RequestContext, index: number, seed: bigint): 
         previewEvery: req.previewEvery,
         decodePreviewEvery: req.decodePreviewEvery,
         previewTable: ctx.previewTable,
+        prepared,
         requestStart: ctx.requestStart,
         image: index,
         batchCount: req.batchCount,

@@ -81,3 +81,36 @@ export function decodedToRgba(pixels: Float32Array, index: number, height: numbe
   for (let i = 0; i < n; i++) out[i * 4 + 3] = 255;
   return out;
 }
+
+/**
+ * Bilinear scaling of an RGBA image (pixel centres aligned, edges clamped, as a canvas draws it): a
+ * latent-size preview to the picture size, synchronously (a preview must not wait for a worker pool).
+ */
+export function scaleRgbaBilinear(src: Uint8Array, srcWidth: number, srcHeight: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height * 4);
+  const sx = srcWidth / width;
+  const sy = srcHeight / height;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(srcHeight - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(srcHeight - 1, y0 + 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(srcWidth - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(srcWidth - 1, x0 + 1);
+      const wx = fx - x0;
+      const a = (y0 * srcWidth + x0) * 4;
+      const b = (y0 * srcWidth + x1) * 4;
+      const c = (y1 * srcWidth + x0) * 4;
+      const d = (y1 * srcWidth + x1) * 4;
+      const o = (y * width + x) * 4;
+      for (let k = 0; k < 4; k++) {
+        const top = src[a + k]! + (src[b + k]! - src[a + k]!) * wx;
+        const bottom = src[c + k]! + (src[d + k]! - src[c + k]!) * wx;
+        out[o + k] = Math.round(top + (bottom - top) * wy);
+      }
+    }
+  }
+  return out;
+}

@@ -38,6 +38,8 @@ export interface PipelineModelInfo {
 
 export interface PipelineModel {
   readonly info: PipelineModelInfo;
+  /** The model folder, where per-model caches (the fitted preview factors) live; absent for in-memory models. */
+  readonly dir?: string;
   readonly tokenizer: PromptTokenizer;
   encodeText(ids: number[][]): MaybePromise<Float32Array>;
   predictNoise(args: PredictNoiseArgs): MaybePromise<Float32Array>;
@@ -60,12 +62,23 @@ export interface ProgressEvent {
 export interface PreviewEvent {
   image: number;
   step: number;
-  /** 'latent': latent → RGB approximation at latent resolution (h/8 × w/8; the UI upscales); 'decoded': full VAE decode. */
+  /**
+   * 'latent': latent → RGB approximation (with the model's fitted factors) at latent resolution
+   * (h/8 × w/8; the UI upscales), except for inpainting (see `picture`); 'decoded': full VAE decode.
+   */
   kind: 'latent' | 'decoded';
   width: number;
   height: number;
   /** width·height·4 bytes. */
   rgba: Uint8Array;
+  /**
+   * The size of the finished picture this frame stands for (the canvas: for only-masked inpainting the
+   * init image's size, not the generated crop's). The frame covers the whole picture: scaled to this size
+   * it lies on the canvas at (0, 0). Inpainting frames are composited at this size already: the init image
+   * outside the mask, the preview inside it (pasted back into the crop's place for only-masked).
+   */
+  pictureWidth?: number;
+  pictureHeight?: number;
 }
 
 export interface GenerateHooks {

@@ -45,6 +45,8 @@ describe('studio service over the engine worker', () => {
     const pv = previews[0]!.payload;
     expect(pv.rgba).toBeInstanceOf(Uint8Array);
     expect(pv.rgba.byteLength).toBe(pv.width * pv.height * 4);
+    // The frame stands for the whole picture (engine PreviewEvent.pictureWidth/Height).
+    expect([pv.pictureWidth, pv.pictureHeight]).toEqual([small.width, small.height]);
     expect(typeof previews[0]!.seq).toBe('number');
     const images = end.payload.images;
     expect(images).toHaveLength(2);
