@@ -33,6 +33,15 @@ Variants (tests/models/<name>/):
   tiny-turbo       as optimum >= 1.24 exports SD-Turbo: input_ids int64; timestep float32 scalar [];
                    EulerAncestral with trailing spacing; and a UNet exported with a FIXED batch of 1
                    (classifier-free guidance has to run as two calls).
+  tiny-sdxl        SDXL base as optimum 1.x exports it (tools/testmodels/sdxl.py): model_index
+                   StableDiffusionXLPipeline (force_zeros_for_empty_prompt); text_encoder/ (hidden 32, outputs
+                   last_hidden_state, pooler_output, hidden_states.0..2) and text_encoder_2/ (hidden 48, gelu,
+                   outputs text_embeds [B,40], last_hidden_state, hidden_states.0..2; tokenizer_2 pads with "!");
+                   UNet inputs sample, timestep (int64 [batch]), encoder_hidden_states [B,S,80], text_embeds
+                   [B,40], time_ids [B,6] (addition_embed_type "text_time"); VAE scaling_factor 0.13025,
+                   latent_parameters; EulerDiscrete leading as SDXL base; int32 ids.
+  tiny-sdxl-fp16   tiny-sdxl converted to float16.
+  tiny-sdxl-turbo  SDXL-Turbo as optimum >= 1.24: int64 ids, timestep float32 scalar [], EulerAncestral trailing.
   Overlays (not full models; tests lay them over a copy of tiny-sd15; '--only overlays' builds the last three):
   bad-sdxl-like    model_index.json (StableDiffusionXLPipeline), text_encoder_2/, tokenizer_2/ and an
                    SDXL-like unet/ (extra inputs text_embeds, time_ids).
@@ -69,6 +78,7 @@ from onnx import TensorProto, helper  # noqa: E402
 from testmodels.nets import (  # noqa: E402
     ClipTextModel, TextConfig, UNet, UNetConfig, VaeConfig, VaeDecoder, VaeEncoder, param_count)
 from testmodels.onnx_fp16 import convert_to_float16  # noqa: E402
+from testmodels.sdxl import ClipTextWithHiddenStates, SdxlUNet  # noqa: E402
 from testmodels.vocab import SPECIAL_BOS, SPECIAL_EOS, build_vocab, write_tokenizer  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -96,6 +106,11 @@ SCHEDULERS: Dict[str, Dict[str, Any]] = {
             "original_inference_steps": 50, "prediction_type": "epsilon", "rescale_betas_zero_snr": False,
             "sample_max_value": 1.0, "set_alpha_to_one": True, "steps_offset": 1, "thresholding": False,
             "timestep_scaling": 10.0, "timestep_spacing": "leading"},
+    # stabilityai/stable-diffusion-xl-base-1.0 scheduler/scheduler_config.json
+    "euler-sdxl": {"_class_name": "EulerDiscreteScheduler", "_diffusers_version": DIFFUSERS_VERSION, **SD15_BETAS,
+                   "clip_sample": False, "interpolation_type": "linear", "prediction_type": "epsilon",
+                   "sample_max_value": 1.0, "set_alpha_to_one": False, "skip_prk_steps": True, "steps_offset": 1,
+                   "timestep_spacing": "leading", "use_karras_sigmas": False},
     "euler-a-turbo": {"_class_name": "EulerAncestralDiscreteScheduler", "_diffusers_version": DIFFUSERS_VERSION,
                       **SD15_BETAS, "prediction_type": "epsilon", "rescale_betas_zero_snr": False,
                       "steps_offset": 1, "timestep_spacing": "trailing"},
@@ -424,6 +439,139 @@ def make_overlays(out_root: str, vocab_size: int) -> None:
                     all_tensors_to_one_file=True, location="model.onnx_data", size_threshold=0)
 
 
+@dataclass
+class SdxlVariant:
+    name: str
+    scheduler: str
+    seed: int
+    ids_dtype: torch.dtype = torch.int32
+    timestep_kind: str = "int64[batch]"
+    fp16: bool = False
+    notes: str = ""
+
+
+SDXL_VARIANTS = [
+    SdxlVariant("tiny-sdxl", "euler-sdxl", seed=3001,
+                notes="SDXL base as optimum 1.x exports it: int32 ids, int64 [batch] timestep."),
+    SdxlVariant("tiny-sdxl-fp16", "euler-sdxl", seed=3001, fp16=True,
+                notes="tiny-sdxl converted to float16 (weights and every float input/output)."),
+    SdxlVariant("tiny-sdxl-turbo", "euler-a-turbo", seed=3002, ids_dtype=torch.int64, timestep_kind="float[]",
+                notes="SDXL-Turbo as optimum>=1.24: int64 ids, scalar float timestep, EulerAncestral trailing."),
+]
+
+# Tiny SDXL sizes: CLIP-L-like (32, quick_gelu, pad = eos) and OpenCLIP-bigG-like (48, gelu, pad "!" = id 0,
+# projection 40) text encoders; the UNet's cross-attention takes both concatenated (80).
+SDXL_TE1_HIDDEN, SDXL_TE2_HIDDEN, SDXL_POOLED, SDXL_TIME_EMBED = 32, 48, 40, 8
+
+
+def sdxl_model_index(turbo: bool) -> Dict[str, Any]:
+    mi = model_index("StableDiffusionXLPipeline", "EulerAncestralDiscreteScheduler" if turbo else "EulerDiscreteScheduler")
+    for k in ("feature_extractor", "safety_checker", "requires_safety_checker"):
+        mi.pop(k, None)
+    mi["force_zeros_for_empty_prompt"] = True
+    mi["add_watermarker"] = None
+    mi["text_encoder_2"] = ["transformers", "CLIPTextModelWithProjection"]
+    mi["tokenizer_2"] = ["transformers", "CLIPTokenizer"]
+    return mi
+
+
+def export_text_with_hidden_states(te: ClipTextWithHiddenStates, ids: torch.Tensor, path: str, fp16: bool) -> None:
+    names = te.output_names()
+    axes: Dict[str, Dict[int, str]] = {"input_ids": {0: "batch_size", 1: "sequence_length"}}
+    for n in names:
+        axes[n] = {0: "batch_size"} if n in ("text_embeds", "pooler_output") else {0: "batch_size", 1: "sequence_length"}
+    export(te, (ids,), path, ["input_ids"], names, axes, fp16)
+
+
+def build_sdxl(out: str, v: SdxlVariant, vocab, merges, latent: int = 8) -> None:
+    """An optimum-layout SDXL folder: two text encoders with hidden states, a "text_time" UNet, SDXL's VAE scale."""
+    print(f"== {v.name} -> {out}", flush=True)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    turbo = "turbo" in v.scheduler
+    sched = dict(SCHEDULERS[v.scheduler])
+    write_json(os.path.join(out, "model_index.json"), sdxl_model_index(turbo))
+    write_json(os.path.join(out, "scheduler", "scheduler_config.json"), sched)
+    bos, eos = vocab[SPECIAL_BOS], vocab[SPECIAL_EOS]
+    write_tokenizer(os.path.join(out, "tokenizer"), vocab, merges, SPECIAL_EOS)
+    write_tokenizer(os.path.join(out, "tokenizer_2"), vocab, merges, "!")
+
+    # ---- text encoders (CLIP-L-like; OpenCLIP-bigG-like with projection)
+    te_cfgs = [
+        TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE1_HIDDEN, intermediate_size=2 * SDXL_TE1_HIDDEN,
+                   num_hidden_layers=2, num_attention_heads=2, hidden_act="quick_gelu",
+                   projection_dim=SDXL_TE1_HIDDEN, bos_token_id=bos, eos_token_id=eos, pad_token_id=eos),
+        TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE2_HIDDEN, intermediate_size=2 * SDXL_TE2_HIDDEN,
+                   num_hidden_layers=2, num_attention_heads=2, hidden_act="gelu",
+                   projection_dim=SDXL_POOLED, bos_token_id=bos, eos_token_id=eos, pad_token_id=vocab["!"]),
+    ]
+    for i, (sub, cfg, proj) in enumerate((("text_encoder", te_cfgs[0], None), ("text_encoder_2", te_cfgs[1], SDXL_POOLED))):
+        torch.manual_seed(v.seed + 10 * i)
+        te = ClipTextWithHiddenStates(cfg, proj)
+        print(f"   {sub} params {param_count(te):,}", flush=True)
+        ids = torch.full((2, 77), cfg.pad_token_id, dtype=v.ids_dtype)
+        ids[:, 0] = bos
+        ids[:, 5] = eos
+        export_text_with_hidden_states(te, ids, os.path.join(out, sub, "model.onnx"), v.fp16)
+        cj = text_config_json(cfg, v.fp16)
+        if proj:
+            cj["architectures"] = ["CLIPTextModelWithProjection"]
+        write_json(os.path.join(out, sub, "config.json"), cj)
+
+    # ---- unet
+    ctx_dim = SDXL_TE1_HIDDEN + SDXL_TE2_HIDDEN
+    unet_cfg = UNetConfig(in_channels=4, out_channels=4, block_out_channels=(8, 16), cross_attn=(True, True),
+                          layers_per_block=1, attention_head_dim=2, cross_attention_dim=ctx_dim, norm_num_groups=4,
+                          use_linear_projection=True, timestep_kind=v.timestep_kind)
+    torch.manual_seed(v.seed + 1)
+    unet = SdxlUNet(unet_cfg, SDXL_POOLED, SDXL_TIME_EMBED)
+    print(f"   unet params {param_count(unet):,}", flush=True)
+    b = 2
+    t = torch.full((b,), 500, dtype=torch.int64) if v.timestep_kind == "int64[batch]" else torch.tensor(500.0)
+    args = (torch.randn(b, 4, latent, latent), t, torch.randn(b, 77, ctx_dim), torch.randn(b, SDXL_POOLED),
+            torch.tensor([[64.0, 64.0, 0.0, 0.0, 64.0, 64.0]] * b))
+    names = ["sample", "timestep", "encoder_hidden_states", "text_embeds", "time_ids"]
+    axes: Dict[str, Dict[int, str]] = {
+        "sample": {0: "batch_size", 2: "height", 3: "width"},
+        "encoder_hidden_states": {0: "batch_size", 1: "sequence_length"},
+        "text_embeds": {0: "batch_size"}, "time_ids": {0: "batch_size"},
+        "out_sample": {0: "batch_size", 2: "height", 3: "width"},
+    }
+    if v.timestep_kind != "float[]":
+        axes["timestep"] = {0: "steps"}
+    export(unet, args, os.path.join(out, "unet", "model.onnx"), names, ["out_sample"], axes, v.fp16)
+    uj = unet_config_json(unet_cfg, latent, v.fp16, {
+        "addition_embed_type": "text_time", "addition_time_embed_dim": SDXL_TIME_EMBED,
+        "projection_class_embeddings_input_dim": SDXL_POOLED + 6 * SDXL_TIME_EMBED,
+        "requires_aesthetics_score": False, "text_encoder_projection_dim": SDXL_POOLED,
+        "transformer_layers_per_block": 1})
+    write_json(os.path.join(out, "unet", "config.json"), uj)
+
+    # ---- vae (SDXL's scale; latent_parameters as optimum >= 1.23)
+    vae_cfg = VaeConfig(block_out_channels=(8, 16, 16, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4,
+                        scaling_factor=0.13025)
+    torch.manual_seed(v.seed + 2)
+    enc = VaeEncoder(vae_cfg, mode_only=False)
+    torch.manual_seed(v.seed + 3)
+    dec = VaeDecoder(vae_cfg)
+    with torch.no_grad():
+        dec.conv_out.weight.mul_(0.4)
+        dec.conv_out.bias.mul_(0.4)
+    img = torch.rand(1, 3, latent * 8, latent * 8) * 2 - 1
+    export(enc, (img,), os.path.join(out, "vae_encoder", "model.onnx"), ["sample"], ["latent_parameters"],
+           {"sample": {0: "batch_size", 2: "height", 3: "width"},
+            "latent_parameters": {0: "batch_size", 2: "height_latent", 3: "width_latent"}}, v.fp16)
+    export(dec, (torch.randn(1, 4, latent, latent),), os.path.join(out, "vae_decoder", "model.onnx"),
+           ["latent_sample"], ["sample"],
+           {"latent_sample": {0: "batch_size", 2: "height_latent", 3: "width_latent"},
+            "sample": {0: "batch_size", 2: "height", 3: "width"}}, v.fp16)
+    for sub in ("vae_encoder", "vae_decoder"):
+        vj = vae_config_json(vae_cfg, latent * 8)
+        vj["force_upcast"] = True
+        write_json(os.path.join(out, sub, "config.json"), vj)
+
+
 def dir_size(path: str) -> int:
     return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
 
@@ -475,6 +623,9 @@ def main() -> None:
         pad = vocab[v.pad_token]
         text, unet, vae = tiny_configs(v, len(vocab), bos, eos, pad)
         build(os.path.join(a.out, v.name), v, text, unet, vae, vocab, merges, latent=8)
+    for sv in SDXL_VARIANTS:
+        if not a.only or sv.name in a.only:
+            build_sdxl(os.path.join(a.out, sv.name), sv, vocab, merges)
     if not a.only or "bad-sdxl-like" in a.only:
         make_bad_sdxl_like(os.path.join(a.out, "bad-sdxl-like"), vocab, merges)
     if not a.only or "overlays" in a.only:
