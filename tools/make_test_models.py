@@ -483,6 +483,54 @@ def export_text_with_hidden_states(te: ClipTextWithHiddenStates, ids: torch.Tens
     export(te, (ids,), path, ["input_ids"], names, axes, fp16)
 
 
+@dataclass
+class SdxlModules:
+    te1: ClipTextWithHiddenStates
+    te1_cfg: TextConfig
+    te2: ClipTextWithHiddenStates
+    te2_cfg: TextConfig
+    unet: SdxlUNet
+    unet_cfg: UNetConfig
+    vae_encoder: VaeEncoder
+    vae_decoder: VaeDecoder
+    vae_cfg: VaeConfig
+
+
+def sdxl_modules(v: SdxlVariant, vocab) -> SdxlModules:
+    """The torch modules of an SDXL variant, seeded: the exporter and tools/reference/sdxl_parity.py build the same."""
+    bos, eos = vocab[SPECIAL_BOS], vocab[SPECIAL_EOS]
+    # CLIP-L-like; OpenCLIP-bigG-like with projection
+    te1_cfg = TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE1_HIDDEN, intermediate_size=2 * SDXL_TE1_HIDDEN,
+                         num_hidden_layers=2, num_attention_heads=2, hidden_act="quick_gelu",
+                         projection_dim=SDXL_TE1_HIDDEN, bos_token_id=bos, eos_token_id=eos, pad_token_id=eos)
+    te2_cfg = TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE2_HIDDEN, intermediate_size=2 * SDXL_TE2_HIDDEN,
+                         num_hidden_layers=2, num_attention_heads=2, hidden_act="gelu",
+                         projection_dim=SDXL_POOLED, bos_token_id=bos, eos_token_id=eos, pad_token_id=vocab["!"])
+    torch.manual_seed(v.seed)
+    te1 = ClipTextWithHiddenStates(te1_cfg, None)
+    torch.manual_seed(v.seed + 10)
+    te2 = ClipTextWithHiddenStates(te2_cfg, SDXL_POOLED)
+    unet_cfg = UNetConfig(in_channels=4, out_channels=4, block_out_channels=(8, 16), cross_attn=(True, True),
+                          layers_per_block=1, attention_head_dim=2,
+                          cross_attention_dim=SDXL_TE1_HIDDEN + SDXL_TE2_HIDDEN, norm_num_groups=4,
+                          use_linear_projection=True, timestep_kind=v.timestep_kind)
+    torch.manual_seed(v.seed + 1)
+    unet = SdxlUNet(unet_cfg, SDXL_POOLED, SDXL_TIME_EMBED)
+    vae_cfg = VaeConfig(block_out_channels=(8, 16, 16, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4,
+                        scaling_factor=0.13025)
+    torch.manual_seed(v.seed + 2)
+    enc = VaeEncoder(vae_cfg, mode_only=False)
+    torch.manual_seed(v.seed + 3)
+    dec = VaeDecoder(vae_cfg)
+    # Random weights give images of about +-2.5; scale the last conv so they stay in about [-1, 1].
+    with torch.no_grad():
+        dec.conv_out.weight.mul_(0.4)
+        dec.conv_out.bias.mul_(0.4)
+    for m in (te1, te2, unet, enc, dec):
+        m.eval()
+    return SdxlModules(te1, te1_cfg, te2, te2_cfg, unet, unet_cfg, enc, dec, vae_cfg)
+
+
 def build_sdxl(out: str, v: SdxlVariant, vocab, merges, latent: int = 8) -> None:
     """An optimum-layout SDXL folder: two text encoders with hidden states, a "text_time" UNet, SDXL's VAE scale."""
     print(f"== {v.name} -> {out}", flush=True)
@@ -497,36 +545,22 @@ def build_sdxl(out: str, v: SdxlVariant, vocab, merges, latent: int = 8) -> None
     write_tokenizer(os.path.join(out, "tokenizer"), vocab, merges, SPECIAL_EOS)
     write_tokenizer(os.path.join(out, "tokenizer_2"), vocab, merges, "!")
 
-    # ---- text encoders (CLIP-L-like; OpenCLIP-bigG-like with projection)
-    te_cfgs = [
-        TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE1_HIDDEN, intermediate_size=2 * SDXL_TE1_HIDDEN,
-                   num_hidden_layers=2, num_attention_heads=2, hidden_act="quick_gelu",
-                   projection_dim=SDXL_TE1_HIDDEN, bos_token_id=bos, eos_token_id=eos, pad_token_id=eos),
-        TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE2_HIDDEN, intermediate_size=2 * SDXL_TE2_HIDDEN,
-                   num_hidden_layers=2, num_attention_heads=2, hidden_act="gelu",
-                   projection_dim=SDXL_POOLED, bos_token_id=bos, eos_token_id=eos, pad_token_id=vocab["!"]),
-    ]
-    for i, (sub, cfg, proj) in enumerate((("text_encoder", te_cfgs[0], None), ("text_encoder_2", te_cfgs[1], SDXL_POOLED))):
-        torch.manual_seed(v.seed + 10 * i)
-        te = ClipTextWithHiddenStates(cfg, proj)
+    mods = sdxl_modules(v, vocab)
+    for sub, te, cfg in (("text_encoder", mods.te1, mods.te1_cfg), ("text_encoder_2", mods.te2, mods.te2_cfg)):
         print(f"   {sub} params {param_count(te):,}", flush=True)
         ids = torch.full((2, 77), cfg.pad_token_id, dtype=v.ids_dtype)
         ids[:, 0] = bos
         ids[:, 5] = eos
         export_text_with_hidden_states(te, ids, os.path.join(out, sub, "model.onnx"), v.fp16)
         cj = text_config_json(cfg, v.fp16)
-        if proj:
+        if te.text_projection is not None:
             cj["architectures"] = ["CLIPTextModelWithProjection"]
         write_json(os.path.join(out, sub, "config.json"), cj)
 
     # ---- unet
-    ctx_dim = SDXL_TE1_HIDDEN + SDXL_TE2_HIDDEN
-    unet_cfg = UNetConfig(in_channels=4, out_channels=4, block_out_channels=(8, 16), cross_attn=(True, True),
-                          layers_per_block=1, attention_head_dim=2, cross_attention_dim=ctx_dim, norm_num_groups=4,
-                          use_linear_projection=True, timestep_kind=v.timestep_kind)
-    torch.manual_seed(v.seed + 1)
-    unet = SdxlUNet(unet_cfg, SDXL_POOLED, SDXL_TIME_EMBED)
+    unet, unet_cfg = mods.unet, mods.unet_cfg
     print(f"   unet params {param_count(unet):,}", flush=True)
+    ctx_dim = unet_cfg.cross_attention_dim
     b = 2
     t = torch.full((b,), 500, dtype=torch.int64) if v.timestep_kind == "int64[batch]" else torch.tensor(500.0)
     args = (torch.randn(b, 4, latent, latent), t, torch.randn(b, 77, ctx_dim), torch.randn(b, SDXL_POOLED),
@@ -549,15 +583,7 @@ def build_sdxl(out: str, v: SdxlVariant, vocab, merges, latent: int = 8) -> None
     write_json(os.path.join(out, "unet", "config.json"), uj)
 
     # ---- vae (SDXL's scale; latent_parameters as optimum >= 1.23)
-    vae_cfg = VaeConfig(block_out_channels=(8, 16, 16, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4,
-                        scaling_factor=0.13025)
-    torch.manual_seed(v.seed + 2)
-    enc = VaeEncoder(vae_cfg, mode_only=False)
-    torch.manual_seed(v.seed + 3)
-    dec = VaeDecoder(vae_cfg)
-    with torch.no_grad():
-        dec.conv_out.weight.mul_(0.4)
-        dec.conv_out.bias.mul_(0.4)
+    enc, dec, vae_cfg = mods.vae_encoder, mods.vae_decoder, mods.vae_cfg
     img = torch.rand(1, 3, latent * 8, latent * 8) * 2 - 1
     export(enc, (img,), os.path.join(out, "vae_encoder", "model.onnx"), ["sample"], ["latent_parameters"],
            {"sample": {0: "batch_size", 2: "height", 3: "width"},

@@ -200,7 +200,7 @@ export function analyze(f: FolderFacts): Analysis {
     issues.push({
       code: 'unsupported-architecture',
       file: 'model_index.json',
-      message: `${className || 'a transformer/ model'} is not a Stable Diffusion 1.x/2.x pipeline; it is not supported`,
+      message: `${className ? `model_index.json names ${className}` : 'transformer/ is present'}: not a Stable Diffusion 1.x/2.x/XL pipeline; it is not supported`,
     });
   }
 
@@ -290,7 +290,7 @@ export function analyze(f: FolderFacts): Analysis {
     const r = analyzeTextEncoder2(f, issues);
     bindings.textEncoder2 = r.binding;
     if (!f.foreignComponents.includes('tokenizer_2')) {
-      issues.push({ code: 'missing-file', file: 'tokenizer_2/vocab.json', message: 'tokenizer_2/ is missing: SDXL needs the second tokenizer' });
+      issues.push({ code: 'missing-file', file: 'tokenizer_2/vocab.json', message: 'tokenizer_2/vocab.json is missing: SDXL needs its second tokenizer (tokenizer_2/)' });
     }
     const fz = f.modelIndex?.['force_zeros_for_empty_prompt'];
     if (r.binding && bindings.textEncoder) {
