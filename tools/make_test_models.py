@@ -42,9 +42,13 @@ Variants (tests/models/<name>/):
                    latent_parameters; EulerDiscrete leading as SDXL base; int32 ids.
   tiny-sdxl-fp16   tiny-sdxl converted to float16.
   tiny-sdxl-turbo  SDXL-Turbo as optimum >= 1.24: int64 ids, timestep float32 scalar [], EulerAncestral trailing.
+  tiny-sdxl-inpaint  SDXL inpainting (StableDiffusionXLInpaintPipeline): a 9-channel UNet, otherwise tiny-sdxl.
   Overlays (not full models; tests lay them over a copy of tiny-sd15; '--only overlays' builds the last three):
-  bad-sdxl-like    model_index.json (StableDiffusionXLPipeline), text_encoder_2/, tokenizer_2/ and an
-                   SDXL-like unet/ (extra inputs text_embeds, time_ids).
+  bad-sdxl-like    model_index.json (StableDiffusionXLPipeline), a text_encoder_2/ without hidden-state
+                   outputs, tokenizer_2/ and an SDXL-like unet/ (extra inputs text_embeds, time_ids): refused,
+                   because SDXL conditions on the penultimate hidden states.
+  overlay-vae-fp16-overflow  (over tiny-sdxl-fp16) a float16 vae_decoder whose output overflows float16
+                   (x * 60000 * 60000), as SDXL's original VAE does in float16.
   bad-extra-input  unet/ with an input the engine does not know (down_block_additional_residual).
   overlay-unet-batch-2   tiny-sd15's unet (same weights) exported with a fixed batch of 2.
   overlay-external-data  tiny-sd15's unet with every weight in unet/model.onnx_data (external data).
@@ -399,6 +403,29 @@ def make_bad_sdxl_like(out: str, vocab, merges) -> None:
     write_tokenizer(os.path.join(out, "tokenizer_2"), vocab, merges, "!")
 
 
+def make_vae_overflow_overlay(out: str) -> None:
+    """A float16 vae_decoder: latent_sample [B,4,h,w] -> sample [B,3,8h,8w] = nearest-upsampled channels 0..2
+    times 60000 twice, which is past float16's largest value (65504) for any latent above ~2e-5."""
+    print(f"== overlay-vae-fp16-overflow -> {out}", flush=True)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    H, I64, F = TensorProto.FLOAT16, TensorProto.INT64, TensorProto.FLOAT
+    big = helper.make_tensor("big", H, [], [60000.0])
+    g = helper.make_graph(
+        [helper.make_node("Slice", ["latent_sample", "starts", "ends", "axes"], ["rgb"]),
+         helper.make_node("Resize", ["rgb", "", "scales"], ["up"], mode="nearest"),
+         helper.make_node("Mul", ["up", "big"], ["once"]),
+         helper.make_node("Mul", ["once", "big"], ["sample"])], "vae_decoder",
+        [helper.make_tensor_value_info("latent_sample", H, ["batch_size", 4, "height_latent", "width_latent"])],
+        [helper.make_tensor_value_info("sample", H, ["batch_size", 3, "height", "width"])],
+        [helper.make_tensor("starts", I64, [1], [0]), helper.make_tensor("ends", I64, [1], [3]),
+         helper.make_tensor("axes", I64, [1], [1]), helper.make_tensor("scales", F, [4], [1, 1, 8, 8]), big])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="make_test_models")
+    onnx.checker.check_model(m)
+    os.makedirs(os.path.join(out, "vae_decoder"))
+    onnx.save_model(m, os.path.join(out, "vae_decoder", "model.onnx"))
+
+
 def make_overlays(out_root: str, vocab_size: int) -> None:
     """Small folders that tests lay over a copy of tiny-sd15."""
     F = TensorProto.FLOAT
@@ -447,6 +474,7 @@ class SdxlVariant:
     ids_dtype: torch.dtype = torch.int32
     timestep_kind: str = "int64[batch]"
     fp16: bool = False
+    unet_in: int = 4
     notes: str = ""
 
 
@@ -457,6 +485,8 @@ SDXL_VARIANTS = [
                 notes="tiny-sdxl converted to float16 (weights and every float input/output)."),
     SdxlVariant("tiny-sdxl-turbo", "euler-a-turbo", seed=3002, ids_dtype=torch.int64, timestep_kind="float[]",
                 notes="SDXL-Turbo as optimum>=1.24: int64 ids, scalar float timestep, EulerAncestral trailing."),
+    SdxlVariant("tiny-sdxl-inpaint", "euler-sdxl", seed=3003, unet_in=9,
+                notes="SDXL inpainting: 9-channel UNet [latents | mask | masked-image latents]."),
 ]
 
 # Tiny SDXL sizes: CLIP-L-like (32, quick_gelu, pad = eos) and OpenCLIP-bigG-like (48, gelu, pad "!" = id 0,
@@ -464,8 +494,8 @@ SDXL_VARIANTS = [
 SDXL_TE1_HIDDEN, SDXL_TE2_HIDDEN, SDXL_POOLED, SDXL_TIME_EMBED = 32, 48, 40, 8
 
 
-def sdxl_model_index(turbo: bool) -> Dict[str, Any]:
-    mi = model_index("StableDiffusionXLPipeline", "EulerAncestralDiscreteScheduler" if turbo else "EulerDiscreteScheduler")
+def sdxl_model_index(turbo: bool, inpaint: bool = False) -> Dict[str, Any]:
+    mi = model_index("StableDiffusionXLInpaintPipeline" if inpaint else "StableDiffusionXLPipeline", "EulerAncestralDiscreteScheduler" if turbo else "EulerDiscreteScheduler")
     for k in ("feature_extractor", "safety_checker", "requires_safety_checker"):
         mi.pop(k, None)
     mi["force_zeros_for_empty_prompt"] = True
@@ -510,7 +540,7 @@ def sdxl_modules(v: SdxlVariant, vocab) -> SdxlModules:
     te1 = ClipTextWithHiddenStates(te1_cfg, None)
     torch.manual_seed(v.seed + 10)
     te2 = ClipTextWithHiddenStates(te2_cfg, SDXL_POOLED)
-    unet_cfg = UNetConfig(in_channels=4, out_channels=4, block_out_channels=(8, 16), cross_attn=(True, True),
+    unet_cfg = UNetConfig(in_channels=v.unet_in, out_channels=4, block_out_channels=(8, 16), cross_attn=(True, True),
                           layers_per_block=1, attention_head_dim=2,
                           cross_attention_dim=SDXL_TE1_HIDDEN + SDXL_TE2_HIDDEN, norm_num_groups=4,
                           use_linear_projection=True, timestep_kind=v.timestep_kind)
@@ -539,7 +569,7 @@ def build_sdxl(out: str, v: SdxlVariant, vocab, merges, latent: int = 8) -> None
     os.makedirs(out)
     turbo = "turbo" in v.scheduler
     sched = dict(SCHEDULERS[v.scheduler])
-    write_json(os.path.join(out, "model_index.json"), sdxl_model_index(turbo))
+    write_json(os.path.join(out, "model_index.json"), sdxl_model_index(turbo, v.unet_in == 9))
     write_json(os.path.join(out, "scheduler", "scheduler_config.json"), sched)
     bos, eos = vocab[SPECIAL_BOS], vocab[SPECIAL_EOS]
     write_tokenizer(os.path.join(out, "tokenizer"), vocab, merges, SPECIAL_EOS)
@@ -563,7 +593,7 @@ def build_sdxl(out: str, v: SdxlVariant, vocab, merges, latent: int = 8) -> None
     ctx_dim = unet_cfg.cross_attention_dim
     b = 2
     t = torch.full((b,), 500, dtype=torch.int64) if v.timestep_kind == "int64[batch]" else torch.tensor(500.0)
-    args = (torch.randn(b, 4, latent, latent), t, torch.randn(b, 77, ctx_dim), torch.randn(b, SDXL_POOLED),
+    args = (torch.randn(b, unet_cfg.in_channels, latent, latent), t, torch.randn(b, 77, ctx_dim), torch.randn(b, SDXL_POOLED),
             torch.tensor([[64.0, 64.0, 0.0, 0.0, 64.0, 64.0]] * b))
     names = ["sample", "timestep", "encoder_hidden_states", "text_embeds", "time_ids"]
     axes: Dict[str, Dict[int, str]] = {
@@ -656,6 +686,8 @@ def main() -> None:
         make_bad_sdxl_like(os.path.join(a.out, "bad-sdxl-like"), vocab, merges)
     if not a.only or "overlays" in a.only:
         make_overlays(a.out, len(vocab))
+    if not a.only or "overlay-vae-fp16-overflow" in a.only:
+        make_vae_overflow_overlay(os.path.join(a.out, "overlay-vae-fp16-overflow"))
     total = 0
     for name in sorted(os.listdir(a.out)):
         p = os.path.join(a.out, name)

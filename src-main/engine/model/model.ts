@@ -348,10 +348,28 @@ class SdModel implements StableDiffusionModel {
       );
       const f = toFloat32(res);
       if (f.length !== outPer) throw new ModelError('unexpected-output', `vae_decoder returned ${res.dims.join('x')}, expected 1x3x${H}x${W}`, 'vae_decoder/model.onnx');
+      if (b.inputType === 'float16' || b.outputType === 'float16') this.checkNoOverflow(f);
       if (batch === 1) return f;
       out.set(f, i * outPer);
     }
     return out;
+  }
+
+  /**
+   * SDXL's original VAE overflows in float16 (diffusers upcasts it to float32 for that reason, `force_upcast`).
+   * A float16 ONNX graph cannot be upcast here, so the overflow is reported instead of decoded into a black
+   * picture.
+   */
+  private checkNoOverflow(pixels: Float32Array): void {
+    for (let i = 0; i < pixels.length; i++) {
+      if (!Number.isFinite(pixels[i]!)) {
+        throw new ModelError(
+          'vae-overflow',
+          `${this.info.name}: the float16 VAE decoder overflowed (NaN/Inf in its output), as SDXL's original VAE does in float16; use a float32 vae_decoder or an fp16-fixed VAE (such as madebyollin/sdxl-vae-fp16-fix exported to ONNX)`,
+          'vae_decoder/model.onnx',
+        );
+      }
+    }
   }
 
   async dispose(): Promise<void> {

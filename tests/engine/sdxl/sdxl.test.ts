@@ -8,6 +8,7 @@ import { generate, type PipelineModel } from '../../../src-main/engine/pipeline/
 import { blurMask, decodeImage, maskFromImage, scaleMask } from '../../../src-main/engine/image/index.js';
 import { tokenizePrompt } from '../../../src-main/engine/prompt/index.js';
 import { repoRoot } from '../../helpers/shared.js';
+import { cleanupCopies, copyModel } from '../model/fixtures.js';
 import { makeRectMask, makeTestImage, rawRgb } from '../pipeline/helpers.js';
 
 const VARIANTS = ['tiny-sdxl', 'tiny-sdxl-fp16', 'tiny-sdxl-turbo'] as const;
@@ -42,6 +43,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const m of models.values()) await m.dispose();
+  await cleanupCopies();
 });
 
 describe('SDXL: inspection', () => {
@@ -186,4 +188,50 @@ describe('SDXL: generation', () => {
       expect(changed).toBeGreaterThan(100);
     });
   }
+});
+
+describe('SDXL: 9-channel inpainting UNet and fp16 VAE overflow', () => {
+  it('tiny-sdxl-inpaint is recognised and inpaints; pixels outside the feathered mask stay exact', async () => {
+    const r = await inspectModel(modelDir('tiny-sdxl-inpaint'));
+    expect(r).toMatchObject({ supported: true, variant: 'sdxl-inpainting', pipelineClassName: 'StableDiffusionXLInpaintPipeline' });
+    const model = await openModel(modelDir('tiny-sdxl-inpaint'));
+    try {
+      const m = recorded(model);
+      const init = await makeTestImage(64, 64, 3);
+      const maskPng = await makeRectMask(64, 64, 16, 16, 48, 40);
+      const req = { ...base, width: 64, height: 64, initImage: init, mask: maskPng, strength: 1, maskBlur: 3, cfgScale: 5, steps: 3 };
+      const [a] = await generate(m, req);
+      // [latents | mask | masked-image latents] with the SDXL conditioning alongside
+      expect(m.calls[0]!.sample.length).toBe(2 * 9 * 8 * 8);
+      expect(m.calls[0]!.timeIds).toHaveLength(12);
+      const out = await rawRgb(a!.png);
+      const src = await rawRgb(init);
+      const keep = scaleMask(blurMask(maskFromImage(await decodeImage(maskPng)), 3), 2);
+      let changed = 0;
+      for (let i = 0; i < 64 * 64; i++) {
+        const eq = out.data[i * 3] === src.data[i * 3] && out.data[i * 3 + 1] === src.data[i * 3 + 1] && out.data[i * 3 + 2] === src.data[i * 3 + 2];
+        if (keep.data[i] === 0 && !eq) throw new Error(`pixel ${i} outside the mask changed`);
+        if (!eq) changed++;
+      }
+      expect(changed).toBeGreaterThan(100);
+      const [b] = await generate(m, req);
+      expect(same(a!.png, b!.png)).toBe(true);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('a float16 VAE decoder that overflows is reported, not decoded into a black picture', async () => {
+    // overlay-vae-fp16-overflow: a float16 vae_decoder whose output passes float16's largest value.
+    const dir = await copyModel('tiny-sdxl-fp16', 'overlay-vae-fp16-overflow');
+    const model = await openModel(dir);
+    try {
+      const fine = await models.get('tiny-sdxl-fp16')!.decodeLatents(new Float32Array(4 * 8 * 8).fill(0.5), 1, 8, 8);
+      expect(fine.every((v) => Number.isFinite(v))).toBe(true);
+      await expect(model.decodeLatents(new Float32Array(4 * 8 * 8).fill(0.5), 1, 8, 8)).rejects.toMatchObject({ code: 'vae-overflow', file: 'vae_decoder/model.onnx' });
+      await expect(generate(model, { ...base, cfgScale: 5, steps: 1 })).rejects.toThrow(/float16 VAE decoder overflowed/);
+    } finally {
+      await model.dispose();
+    }
+  });
 });
