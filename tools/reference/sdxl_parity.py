@@ -10,7 +10,8 @@ What runs is diffusers v0.30.3's pipeline code, unmodified: `StableDiffusionXLPi
 inputs, `encode_prompt` with both tokenizers and text encoders, penultimate hidden states, pooled
 text_embeds, `force_zeros_for_empty_prompt`, `_get_add_time_ids`, `prepare_latents` from a seeded
 torch.Generator, the CFG batch, the scheduler loop, `latents / vae.config.scaling_factor`, the VAE decode and
-`VaeImageProcessor.postprocess`), with its EulerDiscrete / EulerAncestralDiscrete schedulers built from the
+`VaeImageProcessor.postprocess`), and StableDiffusionXLImg2ImgPipeline's (image preprocessing, strength,
+the VAE encode sampled with the same generator, the noised init latents), with its EulerDiscrete / EulerAncestralDiscrete schedulers built from the
 test models' scheduler_config.json.
 
 The networks are the ones tools/make_test_models.py exports (`sdxl_modules`: same seeds, same weights),
@@ -223,13 +224,27 @@ def adapters(mods, sample_size: int):
         def decode(self, z, return_dict=False):
             return (self.dec(z),)
 
+        def encode(self, x, return_dict=True):
+            from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
+            return types.SimpleNamespace(latent_dist=DiagonalGaussianDistribution(self.enc(x)))
+
     return (TextEncoder(mods.te1, None), TextEncoder(mods.te2, mods.te2.text_projection.out_features),
             UNet(mods.unet, mods.unet_cfg), Vae(mods.vae_encoder, mods.vae_decoder, mods.vae_cfg))
 
 
 # ----------------------------------------------------------------------------- cases
 
-# (name, variant, call arguments). negative_prompt None = no negative prompt (the engine's '').
+def test_image(width: int, height: int, seed: int):
+    """tests/engine/pipeline/helpers.ts makeTestImage: the same deterministic RGB picture."""
+    import numpy as np
+    from PIL import Image
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([(x * 7 + seed * 13) & 255, (y * 5 + seed * 29) & 255, ((x ^ y) * 3 + seed) & 255], axis=-1)
+    return Image.fromarray(rgb.astype(np.uint8), "RGB")
+
+
+# (name, variant, call arguments). negative_prompt None = no negative prompt (the engine's '');
+# init_image_seed: image-to-image (StableDiffusionXLImg2ImgPipeline) on test_image(width, height, seed).
 CASES = [
     ("sdxl-cfg", "tiny-sdxl", dict(prompt="a photo of a cat sitting on a table", negative_prompt="blurry, low quality",
                                    width=64, height=48, num_inference_steps=4, guidance_scale=6.0, seed=1234)),
@@ -238,6 +253,9 @@ CASES = [
                                               guidance_scale=5.0, seed=77)),
     ("sdxl-turbo", "tiny-sdxl-turbo", dict(prompt="a castle on a hill, clouds, blue sky", negative_prompt=None,
                                            width=64, height=64, num_inference_steps=2, guidance_scale=0.0, seed=5)),
+    ("sdxl-img2img", "tiny-sdxl", dict(prompt="watercolor painting of flowers in a vase", negative_prompt="ugly",
+                                       width=64, height=56, num_inference_steps=10, guidance_scale=5.0, seed=321,
+                                       strength=0.6, init_image_seed=2)),
 ]
 
 
@@ -255,6 +273,8 @@ def main() -> None:
     from diffusers import EulerAncestralDiscreteScheduler, EulerDiscreteScheduler
     # The module itself: diffusers' top level offers a placeholder when transformers is not installed.
     from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl import StableDiffusionXLPipeline
+    from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_img2img import (
+        StableDiffusionXLImg2ImgPipeline)
     from make_test_models import SDXL_VARIANTS, sdxl_modules
     from testmodels.vocab import build_vocab
 
@@ -273,11 +293,16 @@ def main() -> None:
         mods = sdxl_modules(variants[variant], vocab)
         te1, te2, unet, vae = adapters(mods, sample_size=8)
         tok1, tok2 = ClipBpeTokenizer(os.path.join(folder, "tokenizer")), ClipBpeTokenizer(os.path.join(folder, "tokenizer_2"))
-        pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=te1, text_encoder_2=te2, tokenizer=tok1, tokenizer_2=tok2,
+        img2img = "init_image_seed" in args
+        pipe_cls = StableDiffusionXLImg2ImgPipeline if img2img else StableDiffusionXLPipeline
+        pipe = pipe_cls(vae=vae, text_encoder=te1, text_encoder_2=te2, tokenizer=tok1, tokenizer_2=tok2,
                                          unet=unet, scheduler=sched_cls.from_config(sched_cfg),
                                          force_zeros_for_empty_prompt=force_zeros, add_watermarker=False)
         pipe.set_progress_bar_config(disable=True)
-        call = {k: v for k, v in args.items() if k != "seed"}
+        call = {k: v for k, v in args.items() if k not in ("seed", "init_image_seed")}
+        if img2img:
+            # The image's own size is the picture's (diffusers' img2img takes no width/height).
+            call["image"] = test_image(call.pop("width"), call.pop("height"), args["init_image_seed"])
         with torch.no_grad():
             image = pipe(**call, generator=torch.Generator().manual_seed(args["seed"]), output_type="np").images[0]
         # VaeImageProcessor.numpy_to_pil: (images * 255).round().astype("uint8")
@@ -290,6 +315,7 @@ def main() -> None:
             "negativePrompt": args["negative_prompt"] or "", "width": args["width"], "height": args["height"],
             "steps": args["num_inference_steps"], "cfgScale": args["guidance_scale"],
             "sampler": sched_cfg["_class_name"], "inputIds": ids1, "inputIds2": ids2,
+            **({"strength": args["strength"], "initImageSeed": args["init_image_seed"]} if img2img else {}),
             "rgbBase64": base64.b64encode(np.ascontiguousarray(pixels).tobytes()).decode("ascii"),
             "rgbFloatSum": float(image.astype(np.float64).sum()),
         })

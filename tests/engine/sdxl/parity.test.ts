@@ -10,7 +10,7 @@ import { openModel, type StableDiffusionModel } from '../../../src-main/engine/m
 import { generate } from '../../../src-main/engine/pipeline/index.js';
 import { tokenizePrompt } from '../../../src-main/engine/prompt/index.js';
 import { repoRoot } from '../../helpers/shared.js';
-import { rawRgb } from '../pipeline/helpers.js';
+import { makeTestImage, rawRgb } from '../pipeline/helpers.js';
 
 interface ParityCase {
   name: string;
@@ -24,6 +24,9 @@ interface ParityCase {
   cfgScale: number;
   inputIds: number[];
   inputIds2: number[];
+  /** Image-to-image: strength and the makeTestImage seed of the init picture. */
+  strength?: number;
+  initImageSeed?: number;
   rgbBase64: string;
 }
 
@@ -46,8 +49,8 @@ afterAll(async () => {
 });
 
 describe("SDXL parity with diffusers' StableDiffusionXLPipeline", () => {
-  it('the fixture covers CFG with a negative prompt, the zeroed empty negative prompt and Turbo', () => {
-    expect(fixture.cases.map((c) => c.name)).toEqual(['sdxl-cfg', 'sdxl-empty-negative', 'sdxl-turbo']);
+  it('the fixture covers CFG with a negative prompt, the zeroed empty negative prompt, Turbo and image-to-image', () => {
+    expect(fixture.cases.map((c) => c.name)).toEqual(['sdxl-cfg', 'sdxl-empty-negative', 'sdxl-turbo', 'sdxl-img2img']);
   });
 
   for (const c of fixture.cases) {
@@ -55,7 +58,8 @@ describe("SDXL parity with diffusers' StableDiffusionXLPipeline", () => {
       const m = await model(c.model);
       expect(tokenizePrompt(m.tokenizer, c.prompt).chunks[0]!.ids).toEqual(c.inputIds);
       expect(tokenizePrompt(m.tokenizer2!, c.prompt).chunks[0]!.ids).toEqual(c.inputIds2);
-      const [res] = await generate(m, { prompt: c.prompt, negativePrompt: c.negativePrompt, width: c.width, height: c.height, steps: c.steps, cfgScale: c.cfgScale, seed: c.seed });
+      const init = c.initImageSeed !== undefined ? { initImage: await makeTestImage(c.width, c.height, c.initImageSeed), strength: c.strength! } : {};
+      const [res] = await generate(m, { prompt: c.prompt, negativePrompt: c.negativePrompt, width: c.width, height: c.height, steps: c.steps, cfgScale: c.cfgScale, seed: c.seed, ...init });
       const ours = await rawRgb(res!.png);
       const theirs = Buffer.from(c.rgbBase64, 'base64');
       expect(ours.data.length).toBe(theirs.length);
