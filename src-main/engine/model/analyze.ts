@@ -449,6 +449,9 @@ export function analyze(f: FolderFacts): Analysis {
       issues.push({ code: 'unsupported-architecture', file, message: `${file}: requires_aesthetics_score is set (an SDXL refiner); only SDXL base models are supported` });
     }
   }
+  if (bindings.unet?.textEmbeds && bindings.unet.textEmbeds.dim === 0) {
+    issues.push({ code: 'invalid-config', file: cfgFile('unet'), message: `${onnx('unet')} takes text_embeds of unknown width and text_encoder_2 does not say its projection_dim` });
+  }
   if (bindings.unet?.timestepCond) {
     if (timestepCondDim === undefined) {
       issues.push({ code: 'invalid-config', file: cfgFile('unet'), message: `${onnx('unet')} has a timestep_cond input of unknown width and ${cfgFile('unet')} has no time_cond_proj_dim` });

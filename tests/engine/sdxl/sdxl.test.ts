@@ -6,7 +6,7 @@ import { inspectModel, openModel, type StableDiffusionModel } from '../../../src
 import type { PredictNoiseArgs } from '../../../src-main/engine/model/model.js';
 import { generate, type PipelineModel } from '../../../src-main/engine/pipeline/index.js';
 import { blurMask, decodeImage, maskFromImage, scaleMask } from '../../../src-main/engine/image/index.js';
-import { tokenizePrompt } from '../../../src-main/engine/prompt/index.js';
+import { applyPromptWeights, tokenizePrompt } from '../../../src-main/engine/prompt/index.js';
 import { repoRoot } from '../../helpers/shared.js';
 import { cleanupCopies, copyModel } from '../model/fixtures.js';
 import { makeRectMask, makeTestImage, rawRgb } from '../pipeline/helpers.js';
@@ -120,6 +120,28 @@ describe("SDXL: diffusers' conditioning", () => {
     expect(call.encoderHiddenStates.subarray(0, half).every((v) => v === 0)).toBe(true);
     expect(call.encoderHiddenStates.subarray(half).some((v) => v !== 0)).toBe(true);
     expect(call.textEmbeds!.subarray(0, 40).every((v) => v === 0)).toBe(true);
+  });
+
+  it("prompt weights apply to each encoder's states (A1111 emphasis, mean restored); the pooled embedding is unweighted", async () => {
+    const model = models.get('tiny-sdxl')!;
+    const m = recorded(model);
+    await generate(m, { ...base, prompt: '(house:1.5) by a lake', cfgScale: 0, steps: 1, sampler: 'euler' });
+    const call = m.calls[0]!;
+    const t1 = tokenizePrompt(model.tokenizer, '(house:1.5) by a lake').chunks[0]!;
+    const t2 = tokenizePrompt(model.tokenizer2!, '(house:1.5) by a lake').chunks[0]!;
+    expect(t1.weights[1]).toBeCloseTo(1.5);
+    const w1 = applyPromptWeights(await model.encodeText([t1.ids]), t1.weights, 77, 32);
+    const e2 = await model.encodeText2([t2.ids]);
+    const w2 = applyPromptWeights(e2.hidden, t2.weights, 77, 48);
+    for (const tok of [0, 1, 2, 40]) {
+      expect(Array.from(call.encoderHiddenStates.subarray(tok * 80, tok * 80 + 32))).toEqual(Array.from(w1.subarray(tok * 32, tok * 32 + 32)));
+      expect(Array.from(call.encoderHiddenStates.subarray(tok * 80 + 32, tok * 80 + 80))).toEqual(Array.from(w2.subarray(tok * 48, tok * 48 + 48)));
+    }
+    const plain = await model.encodeText2([tokenizePrompt(model.tokenizer2!, 'house by a lake').chunks[0]!.ids]);
+    expect(Array.from(call.textEmbeds!)).toEqual(Array.from(plain.pooled));
+    // The weighting did change the states.
+    const unweighted = await model.encodeText([t1.ids]);
+    expect(Array.from(w1.subarray(32, 64))).not.toEqual(Array.from(unweighted.subarray(32, 64)));
   });
 
   it('long prompts: 77-token chunks on both encoders, the negative padded to as many', async () => {
