@@ -33,9 +33,22 @@ Variants (tests/models/<name>/):
   tiny-turbo       as optimum >= 1.24 exports SD-Turbo: input_ids int64; timestep float32 scalar [];
                    EulerAncestral with trailing spacing; and a UNet exported with a FIXED batch of 1
                    (classifier-free guidance has to run as two calls).
+  tiny-sdxl        SDXL base as optimum 1.x exports it (tools/testmodels/sdxl.py): model_index
+                   StableDiffusionXLPipeline (force_zeros_for_empty_prompt); text_encoder/ (hidden 32, outputs
+                   last_hidden_state, pooler_output, hidden_states.0..2) and text_encoder_2/ (hidden 48, gelu,
+                   outputs text_embeds [B,40], last_hidden_state, hidden_states.0..2; tokenizer_2 pads with "!");
+                   UNet inputs sample, timestep (int64 [batch]), encoder_hidden_states [B,S,80], text_embeds
+                   [B,40], time_ids [B,6] (addition_embed_type "text_time"); VAE scaling_factor 0.13025,
+                   latent_parameters; EulerDiscrete leading as SDXL base; int32 ids.
+  tiny-sdxl-fp16   tiny-sdxl converted to float16.
+  tiny-sdxl-turbo  SDXL-Turbo as optimum >= 1.24: int64 ids, timestep float32 scalar [], EulerAncestral trailing.
+  tiny-sdxl-inpaint  SDXL inpainting (StableDiffusionXLInpaintPipeline): a 9-channel UNet, otherwise tiny-sdxl.
   Overlays (not full models; tests lay them over a copy of tiny-sd15; '--only overlays' builds the last three):
-  bad-sdxl-like    model_index.json (StableDiffusionXLPipeline), text_encoder_2/, tokenizer_2/ and an
-                   SDXL-like unet/ (extra inputs text_embeds, time_ids).
+  bad-sdxl-like    model_index.json (StableDiffusionXLPipeline), a text_encoder_2/ without hidden-state
+                   outputs, tokenizer_2/ and an SDXL-like unet/ (extra inputs text_embeds, time_ids): refused,
+                   because SDXL conditions on the penultimate hidden states.
+  overlay-vae-fp16-overflow  (over tiny-sdxl-fp16) a float16 vae_decoder whose output overflows float16
+                   (x * 60000 * 60000), as SDXL's original VAE does in float16.
   bad-extra-input  unet/ with an input the engine does not know (down_block_additional_residual).
   overlay-unet-batch-2   tiny-sd15's unet (same weights) exported with a fixed batch of 2.
   overlay-external-data  tiny-sd15's unet with every weight in unet/model.onnx_data (external data).
@@ -69,6 +82,7 @@ from onnx import TensorProto, helper  # noqa: E402
 from testmodels.nets import (  # noqa: E402
     ClipTextModel, TextConfig, UNet, UNetConfig, VaeConfig, VaeDecoder, VaeEncoder, param_count)
 from testmodels.onnx_fp16 import convert_to_float16  # noqa: E402
+from testmodels.sdxl import ClipTextWithHiddenStates, SdxlUNet  # noqa: E402
 from testmodels.vocab import SPECIAL_BOS, SPECIAL_EOS, build_vocab, write_tokenizer  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -96,6 +110,11 @@ SCHEDULERS: Dict[str, Dict[str, Any]] = {
             "original_inference_steps": 50, "prediction_type": "epsilon", "rescale_betas_zero_snr": False,
             "sample_max_value": 1.0, "set_alpha_to_one": True, "steps_offset": 1, "thresholding": False,
             "timestep_scaling": 10.0, "timestep_spacing": "leading"},
+    # stabilityai/stable-diffusion-xl-base-1.0 scheduler/scheduler_config.json
+    "euler-sdxl": {"_class_name": "EulerDiscreteScheduler", "_diffusers_version": DIFFUSERS_VERSION, **SD15_BETAS,
+                   "clip_sample": False, "interpolation_type": "linear", "prediction_type": "epsilon",
+                   "sample_max_value": 1.0, "set_alpha_to_one": False, "skip_prk_steps": True, "steps_offset": 1,
+                   "timestep_spacing": "leading", "use_karras_sigmas": False},
     "euler-a-turbo": {"_class_name": "EulerAncestralDiscreteScheduler", "_diffusers_version": DIFFUSERS_VERSION,
                       **SD15_BETAS, "prediction_type": "epsilon", "rescale_betas_zero_snr": False,
                       "steps_offset": 1, "timestep_spacing": "trailing"},
@@ -384,6 +403,29 @@ def make_bad_sdxl_like(out: str, vocab, merges) -> None:
     write_tokenizer(os.path.join(out, "tokenizer_2"), vocab, merges, "!")
 
 
+def make_vae_overflow_overlay(out: str) -> None:
+    """A float16 vae_decoder: latent_sample [B,4,h,w] -> sample [B,3,8h,8w] = nearest-upsampled channels 0..2
+    times 60000 twice, which is past float16's largest value (65504) for any latent above ~2e-5."""
+    print(f"== overlay-vae-fp16-overflow -> {out}", flush=True)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    H, I64, F = TensorProto.FLOAT16, TensorProto.INT64, TensorProto.FLOAT
+    big = helper.make_tensor("big", H, [], [60000.0])
+    g = helper.make_graph(
+        [helper.make_node("Slice", ["latent_sample", "starts", "ends", "axes"], ["rgb"]),
+         helper.make_node("Resize", ["rgb", "", "scales"], ["up"], mode="nearest"),
+         helper.make_node("Mul", ["up", "big"], ["once"]),
+         helper.make_node("Mul", ["once", "big"], ["sample"])], "vae_decoder",
+        [helper.make_tensor_value_info("latent_sample", H, ["batch_size", 4, "height_latent", "width_latent"])],
+        [helper.make_tensor_value_info("sample", H, ["batch_size", 3, "height", "width"])],
+        [helper.make_tensor("starts", I64, [1], [0]), helper.make_tensor("ends", I64, [1], [3]),
+         helper.make_tensor("axes", I64, [1], [1]), helper.make_tensor("scales", F, [4], [1, 1, 8, 8]), big])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="make_test_models")
+    onnx.checker.check_model(m)
+    os.makedirs(os.path.join(out, "vae_decoder"))
+    onnx.save_model(m, os.path.join(out, "vae_decoder", "model.onnx"))
+
+
 def make_overlays(out_root: str, vocab_size: int) -> None:
     """Small folders that tests lay over a copy of tiny-sd15."""
     F = TensorProto.FLOAT
@@ -422,6 +464,168 @@ def make_overlays(out_root: str, vocab_size: int) -> None:
     m = onnx.load(os.path.join(out_root, "tiny-sd15", "unet", "model.onnx"))
     onnx.save_model(m, os.path.join(out, "unet", "model.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="model.onnx_data", size_threshold=0)
+
+
+@dataclass
+class SdxlVariant:
+    name: str
+    scheduler: str
+    seed: int
+    ids_dtype: torch.dtype = torch.int32
+    timestep_kind: str = "int64[batch]"
+    fp16: bool = False
+    unet_in: int = 4
+    notes: str = ""
+
+
+SDXL_VARIANTS = [
+    SdxlVariant("tiny-sdxl", "euler-sdxl", seed=3001,
+                notes="SDXL base as optimum 1.x exports it: int32 ids, int64 [batch] timestep."),
+    SdxlVariant("tiny-sdxl-fp16", "euler-sdxl", seed=3001, fp16=True,
+                notes="tiny-sdxl converted to float16 (weights and every float input/output)."),
+    SdxlVariant("tiny-sdxl-turbo", "euler-a-turbo", seed=3002, ids_dtype=torch.int64, timestep_kind="float[]",
+                notes="SDXL-Turbo as optimum>=1.24: int64 ids, scalar float timestep, EulerAncestral trailing."),
+    SdxlVariant("tiny-sdxl-inpaint", "euler-sdxl", seed=3003, unet_in=9,
+                notes="SDXL inpainting: 9-channel UNet [latents | mask | masked-image latents]."),
+]
+
+# Tiny SDXL sizes: CLIP-L-like (32, quick_gelu, pad = eos) and OpenCLIP-bigG-like (48, gelu, pad "!" = id 0,
+# projection 40) text encoders; the UNet's cross-attention takes both concatenated (80).
+SDXL_TE1_HIDDEN, SDXL_TE2_HIDDEN, SDXL_POOLED, SDXL_TIME_EMBED = 32, 48, 40, 8
+
+
+def sdxl_model_index(turbo: bool, inpaint: bool = False) -> Dict[str, Any]:
+    mi = model_index("StableDiffusionXLInpaintPipeline" if inpaint else "StableDiffusionXLPipeline", "EulerAncestralDiscreteScheduler" if turbo else "EulerDiscreteScheduler")
+    for k in ("feature_extractor", "safety_checker", "requires_safety_checker"):
+        mi.pop(k, None)
+    mi["force_zeros_for_empty_prompt"] = True
+    mi["add_watermarker"] = None
+    mi["text_encoder_2"] = ["transformers", "CLIPTextModelWithProjection"]
+    mi["tokenizer_2"] = ["transformers", "CLIPTokenizer"]
+    return mi
+
+
+def export_text_with_hidden_states(te: ClipTextWithHiddenStates, ids: torch.Tensor, path: str, fp16: bool) -> None:
+    names = te.output_names()
+    axes: Dict[str, Dict[int, str]] = {"input_ids": {0: "batch_size", 1: "sequence_length"}}
+    for n in names:
+        axes[n] = {0: "batch_size"} if n in ("text_embeds", "pooler_output") else {0: "batch_size", 1: "sequence_length"}
+    export(te, (ids,), path, ["input_ids"], names, axes, fp16)
+
+
+@dataclass
+class SdxlModules:
+    te1: ClipTextWithHiddenStates
+    te1_cfg: TextConfig
+    te2: ClipTextWithHiddenStates
+    te2_cfg: TextConfig
+    unet: SdxlUNet
+    unet_cfg: UNetConfig
+    vae_encoder: VaeEncoder
+    vae_decoder: VaeDecoder
+    vae_cfg: VaeConfig
+
+
+def sdxl_modules(v: SdxlVariant, vocab) -> SdxlModules:
+    """The torch modules of an SDXL variant, seeded: the exporter and tools/reference/sdxl_parity.py build the same."""
+    bos, eos = vocab[SPECIAL_BOS], vocab[SPECIAL_EOS]
+    # CLIP-L-like; OpenCLIP-bigG-like with projection
+    te1_cfg = TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE1_HIDDEN, intermediate_size=2 * SDXL_TE1_HIDDEN,
+                         num_hidden_layers=2, num_attention_heads=2, hidden_act="quick_gelu",
+                         projection_dim=SDXL_TE1_HIDDEN, bos_token_id=bos, eos_token_id=eos, pad_token_id=eos)
+    te2_cfg = TextConfig(vocab_size=len(vocab), hidden_size=SDXL_TE2_HIDDEN, intermediate_size=2 * SDXL_TE2_HIDDEN,
+                         num_hidden_layers=2, num_attention_heads=2, hidden_act="gelu",
+                         projection_dim=SDXL_POOLED, bos_token_id=bos, eos_token_id=eos, pad_token_id=vocab["!"])
+    torch.manual_seed(v.seed)
+    te1 = ClipTextWithHiddenStates(te1_cfg, None)
+    torch.manual_seed(v.seed + 10)
+    te2 = ClipTextWithHiddenStates(te2_cfg, SDXL_POOLED)
+    unet_cfg = UNetConfig(in_channels=v.unet_in, out_channels=4, block_out_channels=(8, 16), cross_attn=(True, True),
+                          layers_per_block=1, attention_head_dim=2,
+                          cross_attention_dim=SDXL_TE1_HIDDEN + SDXL_TE2_HIDDEN, norm_num_groups=4,
+                          use_linear_projection=True, timestep_kind=v.timestep_kind)
+    torch.manual_seed(v.seed + 1)
+    unet = SdxlUNet(unet_cfg, SDXL_POOLED, SDXL_TIME_EMBED)
+    vae_cfg = VaeConfig(block_out_channels=(8, 16, 16, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4,
+                        scaling_factor=0.13025)
+    torch.manual_seed(v.seed + 2)
+    enc = VaeEncoder(vae_cfg, mode_only=False)
+    torch.manual_seed(v.seed + 3)
+    dec = VaeDecoder(vae_cfg)
+    # Random weights give images of about +-2.5; scale the last conv so they stay in about [-1, 1].
+    with torch.no_grad():
+        dec.conv_out.weight.mul_(0.4)
+        dec.conv_out.bias.mul_(0.4)
+    for m in (te1, te2, unet, enc, dec):
+        m.eval()
+    return SdxlModules(te1, te1_cfg, te2, te2_cfg, unet, unet_cfg, enc, dec, vae_cfg)
+
+
+def build_sdxl(out: str, v: SdxlVariant, vocab, merges, latent: int = 8) -> None:
+    """An optimum-layout SDXL folder: two text encoders with hidden states, a "text_time" UNet, SDXL's VAE scale."""
+    print(f"== {v.name} -> {out}", flush=True)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    turbo = "turbo" in v.scheduler
+    sched = dict(SCHEDULERS[v.scheduler])
+    write_json(os.path.join(out, "model_index.json"), sdxl_model_index(turbo, v.unet_in == 9))
+    write_json(os.path.join(out, "scheduler", "scheduler_config.json"), sched)
+    bos, eos = vocab[SPECIAL_BOS], vocab[SPECIAL_EOS]
+    write_tokenizer(os.path.join(out, "tokenizer"), vocab, merges, SPECIAL_EOS)
+    write_tokenizer(os.path.join(out, "tokenizer_2"), vocab, merges, "!")
+
+    mods = sdxl_modules(v, vocab)
+    for sub, te, cfg in (("text_encoder", mods.te1, mods.te1_cfg), ("text_encoder_2", mods.te2, mods.te2_cfg)):
+        print(f"   {sub} params {param_count(te):,}", flush=True)
+        ids = torch.full((2, 77), cfg.pad_token_id, dtype=v.ids_dtype)
+        ids[:, 0] = bos
+        ids[:, 5] = eos
+        export_text_with_hidden_states(te, ids, os.path.join(out, sub, "model.onnx"), v.fp16)
+        cj = text_config_json(cfg, v.fp16)
+        if te.text_projection is not None:
+            cj["architectures"] = ["CLIPTextModelWithProjection"]
+        write_json(os.path.join(out, sub, "config.json"), cj)
+
+    # ---- unet
+    unet, unet_cfg = mods.unet, mods.unet_cfg
+    print(f"   unet params {param_count(unet):,}", flush=True)
+    ctx_dim = unet_cfg.cross_attention_dim
+    b = 2
+    t = torch.full((b,), 500, dtype=torch.int64) if v.timestep_kind == "int64[batch]" else torch.tensor(500.0)
+    args = (torch.randn(b, unet_cfg.in_channels, latent, latent), t, torch.randn(b, 77, ctx_dim), torch.randn(b, SDXL_POOLED),
+            torch.tensor([[64.0, 64.0, 0.0, 0.0, 64.0, 64.0]] * b))
+    names = ["sample", "timestep", "encoder_hidden_states", "text_embeds", "time_ids"]
+    axes: Dict[str, Dict[int, str]] = {
+        "sample": {0: "batch_size", 2: "height", 3: "width"},
+        "encoder_hidden_states": {0: "batch_size", 1: "sequence_length"},
+        "text_embeds": {0: "batch_size"}, "time_ids": {0: "batch_size"},
+        "out_sample": {0: "batch_size", 2: "height", 3: "width"},
+    }
+    if v.timestep_kind != "float[]":
+        axes["timestep"] = {0: "steps"}
+    export(unet, args, os.path.join(out, "unet", "model.onnx"), names, ["out_sample"], axes, v.fp16)
+    uj = unet_config_json(unet_cfg, latent, v.fp16, {
+        "addition_embed_type": "text_time", "addition_time_embed_dim": SDXL_TIME_EMBED,
+        "projection_class_embeddings_input_dim": SDXL_POOLED + 6 * SDXL_TIME_EMBED,
+        "requires_aesthetics_score": False, "text_encoder_projection_dim": SDXL_POOLED,
+        "transformer_layers_per_block": 1})
+    write_json(os.path.join(out, "unet", "config.json"), uj)
+
+    # ---- vae (SDXL's scale; latent_parameters as optimum >= 1.23)
+    enc, dec, vae_cfg = mods.vae_encoder, mods.vae_decoder, mods.vae_cfg
+    img = torch.rand(1, 3, latent * 8, latent * 8) * 2 - 1
+    export(enc, (img,), os.path.join(out, "vae_encoder", "model.onnx"), ["sample"], ["latent_parameters"],
+           {"sample": {0: "batch_size", 2: "height", 3: "width"},
+            "latent_parameters": {0: "batch_size", 2: "height_latent", 3: "width_latent"}}, v.fp16)
+    export(dec, (torch.randn(1, 4, latent, latent),), os.path.join(out, "vae_decoder", "model.onnx"),
+           ["latent_sample"], ["sample"],
+           {"latent_sample": {0: "batch_size", 2: "height_latent", 3: "width_latent"},
+            "sample": {0: "batch_size", 2: "height", 3: "width"}}, v.fp16)
+    for sub in ("vae_encoder", "vae_decoder"):
+        vj = vae_config_json(vae_cfg, latent * 8)
+        vj["force_upcast"] = True
+        write_json(os.path.join(out, sub, "config.json"), vj)
 
 
 def dir_size(path: str) -> int:
@@ -475,10 +679,15 @@ def main() -> None:
         pad = vocab[v.pad_token]
         text, unet, vae = tiny_configs(v, len(vocab), bos, eos, pad)
         build(os.path.join(a.out, v.name), v, text, unet, vae, vocab, merges, latent=8)
+    for sv in SDXL_VARIANTS:
+        if not a.only or sv.name in a.only:
+            build_sdxl(os.path.join(a.out, sv.name), sv, vocab, merges)
     if not a.only or "bad-sdxl-like" in a.only:
         make_bad_sdxl_like(os.path.join(a.out, "bad-sdxl-like"), vocab, merges)
     if not a.only or "overlays" in a.only:
         make_overlays(a.out, len(vocab))
+    if not a.only or "overlay-vae-fp16-overflow" in a.only:
+        make_vae_overflow_overlay(os.path.join(a.out, "overlay-vae-fp16-overflow"))
     total = 0
     for name in sorted(os.listdir(a.out)):
         p = os.path.join(a.out, name)

@@ -13,7 +13,8 @@ export interface PlannedFile {
   gitSha1?: string;
 }
 
-const ONNX_COMPONENTS = ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder'] as const;
+// text_encoder_2 / tokenizer_2: SDXL's second text encoder and tokenizer.
+const ONNX_COMPONENTS = ['text_encoder', 'text_encoder_2', 'unet', 'vae_encoder', 'vae_decoder'] as const;
 const REQUIRED_ONNX = ['text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'];
 /** Weights in other formats, variants, docs: never needed by the ONNX engine. */
 const SKIP_EXT = /\.(safetensors|bin|ckpt|pt|pth|msgpack|h5|ot|gguf|md|png|jpe?g|webp|gif|txt\.bak)$/i;
@@ -75,7 +76,7 @@ export function selectFiles(tree: readonly TreeEntry[], repo: string, subfolder?
     let keep = false;
     if (top === '') keep = local === 'model_index.json';
     else if (top === 'scheduler') keep = rest === 'scheduler_config.json';
-    else if (top === 'tokenizer') keep = keepInTextDir(rest);
+    else if (top === 'tokenizer' || top === 'tokenizer_2') keep = keepInTextDir(rest);
     else if ((ONNX_COMPONENTS as readonly string[]).includes(top)) keep = keepInComponent(rest);
     if (!keep) continue;
     // Checked before the path is ever joined to a folder, on every platform's rules.

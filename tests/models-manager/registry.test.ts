@@ -169,6 +169,13 @@ describe('tree selection', () => {
     expect(selectFiles(tree, 'o/r').find((x) => x.local === 'model_index.json')!.gitSha1).toBe('a'.repeat(40));
   });
 
+  it("keeps SDXL's second text encoder and tokenizer", () => {
+    const tree = ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer_2/vocab.json', 'tokenizer_2/merges.txt', 'text_encoder/model.onnx', 'text_encoder_2/model.onnx', 'text_encoder_2/model.onnx_data', 'text_encoder_2/config.json', 'unet/model.onnx', 'vae_decoder/model.onnx'].map((p) => f(p, 10, p.includes('onnx')));
+    const picked = selectFiles(tree, 'o/r').map((x) => x.local);
+    expect(picked).toEqual(expect.arrayContaining(['tokenizer_2/vocab.json', 'tokenizer_2/merges.txt', 'text_encoder_2/model.onnx', 'text_encoder_2/model.onnx_data', 'text_encoder_2/config.json']));
+    expect(picked).toHaveLength(tree.length);
+  });
+
   it('refuses repository file names that escape or mean something else on any platform (before any join)', () => {
     const base = ['model_index.json', 'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'].map((p) => f(p, 10, p.endsWith('.onnx')));
     const hostile = [

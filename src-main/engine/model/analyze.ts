@@ -7,7 +7,10 @@ import type { IoMeta } from '../onnx/runtime.js';
 import type { ModelIssue } from './errors.js';
 
 export const COMPONENTS = ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder'] as const;
-export type ComponentName = (typeof COMPONENTS)[number];
+/** Components only some architectures have (SDXL's second text encoder); reported only when present. */
+export const OPTIONAL_COMPONENTS = ['text_encoder_2'] as const;
+export type CoreComponentName = (typeof COMPONENTS)[number];
+export type ComponentName = CoreComponentName | (typeof OPTIONAL_COMPONENTS)[number];
 
 export type Json = Record<string, unknown>;
 
@@ -39,6 +42,17 @@ export interface TextEncoderBinding {
   attentionMask: { name: string; type: 'int32' | 'int64' | FloatType } | null;
 }
 
+/** SDXL's second text encoder (CLIPTextModelWithProjection): penultimate hidden states and the pooled projection. */
+export interface TextEncoder2Binding {
+  input: string;
+  inputType: 'int32' | 'int64';
+  hidden: string;
+  hiddenType: FloatType;
+  pooled: string;
+  pooledType: FloatType;
+  fixedBatch: number | null;
+}
+
 export interface UnetBinding {
   sample: string;
   sampleType: FloatType;
@@ -51,6 +65,9 @@ export interface UnetBinding {
   encoderHiddenStates: string;
   encoderHiddenStatesType: FloatType;
   timestepCond: { name: string; type: FloatType; dim: number } | null;
+  /** SDXL's added conditioning ("text_time"): the pooled text embedding and the six size/crop numbers. */
+  textEmbeds: { name: string; type: FloatType; dim: number } | null;
+  timeIds: { name: string; type: FloatType; dim: number } | null;
   output: string;
   outputType: FloatType;
   fixedBatch: number | null;
@@ -76,6 +93,7 @@ export interface VaeDecoderBinding {
 
 export interface Bindings {
   textEncoder: TextEncoderBinding | null;
+  textEncoder2: TextEncoder2Binding | null;
   unet: UnetBinding | null;
   vaeEncoder: VaeEncoderBinding | null;
   vaeDecoder: VaeDecoderBinding | null;
@@ -107,6 +125,23 @@ export interface ModelFacts {
    * request gives no size); undefined when the config does not say.
    */
   nativeSize?: number;
+  /** SDXL only: what the second text encoder and the UNet's added conditioning take. */
+  sdxl?: SdxlFacts;
+}
+
+export interface SdxlFacts {
+  /** Width of text_encoder_2's hidden states; encoder_hidden_states is textHiddenSize + this wide. */
+  textHiddenSize2: number;
+  /** Width of text_encoder_2's text_embeds (the UNet's text_embeds input). */
+  pooledDim: number;
+  /** The UNet's time_ids length (6: original size, crop top-left, target size). */
+  timeIdsDim: number;
+  /** model_index.json force_zeros_for_empty_prompt (diffusers' default: true). */
+  forceZerosForEmptyPrompt: boolean;
+  /** The output of each text encoder the pipeline uses (the penultimate hidden states). */
+  textEncoderOutput: string;
+  textEncoder2Output: string;
+  inputIdsType2: 'int32' | 'int64';
 }
 
 export interface Analysis {
@@ -117,7 +152,7 @@ export interface Analysis {
 }
 
 export const DEFAULT_SCALING_FACTOR = 0.18215;
-const SDXL_UNET_INPUTS = ['text_embeds', 'time_ids', 'added_cond_kwargs'];
+const SDXL_UNET_INPUTS = ['text_embeds', 'time_ids'];
 
 function isFloat(t: string): t is FloatType {
   return t === 'float32' || t === 'float16';
@@ -146,26 +181,26 @@ function num(v: unknown): number | undefined {
 export function analyze(f: FolderFacts): Analysis {
   const issues: ModelIssue[] = [];
   const warnings: string[] = [];
-  const bindings: Bindings = { textEncoder: null, unet: null, vaeEncoder: null, vaeDecoder: null };
+  const bindings: Bindings = { textEncoder: null, textEncoder2: null, unet: null, vaeEncoder: null, vaeDecoder: null };
   const onnx = (c: ComponentName): string => `${c}/model.onnx`;
   const cfgFile = (c: ComponentName): string => `${c}/config.json`;
 
   // ---- architecture from model_index.json and the folder's components
   const className = typeof f.modelIndex?.['_class_name'] === 'string' ? (f.modelIndex['_class_name'] as string) : '';
   let family: ModelFamily = 'unknown';
-  if (/XL/u.test(className) || f.foreignComponents.includes('text_encoder_2')) family = 'sdxl';
-  else if (/StableDiffusion3|Flux|PixArt|Sana/u.test(className) || f.foreignComponents.includes('transformer')) family = 'sd3';
-  if (family === 'sdxl') {
-    issues.push({
-      code: 'unsupported-architecture',
-      file: f.foreignComponents.includes('text_encoder_2') ? 'text_encoder_2/' : 'model_index.json',
-      message: `${f.foreignComponents.includes('text_encoder_2') ? 'text_encoder_2/ is present' : `model_index.json names ${className}`}: this is an SDXL model${className ? ` (${className})` : ''}; SDXL's second text encoder and UNet inputs text_embeds/time_ids are not supported`,
-    });
-  } else if (family === 'sd3') {
+  if (/StableDiffusion3|Flux|PixArt|Sana/u.test(className) || f.foreignComponents.includes('transformer')) family = 'sd3';
+  else if (/XL/u.test(className) || f.foreignComponents.includes('text_encoder_2')) family = 'sdxl';
+  // An SDXL UNet is recognised by its added-conditioning inputs or its config even without model_index.json.
+  if (family === 'unknown') {
+    const sdxlInputs = f.graphs.unet?.inputs.some((i) => SDXL_UNET_INPUTS.includes(i.name)) ?? false;
+    if (sdxlInputs || f.configs.unet?.['addition_embed_type'] === 'text_time') family = 'sdxl';
+  }
+  const sdxl = family === 'sdxl';
+  if (family === 'sd3') {
     issues.push({
       code: 'unsupported-architecture',
       file: 'model_index.json',
-      message: `${className || 'a transformer/ model'} is not a Stable Diffusion 1.x/2.x pipeline; it is not supported`,
+      message: `${className ? `model_index.json names ${className}` : 'transformer/ is present'}: not a Stable Diffusion 1.x/2.x/XL pipeline; it is not supported`,
     });
   }
 
@@ -201,16 +236,19 @@ export function analyze(f: FolderFacts): Analysis {
     for (const i of te.inputs) {
       if (i !== ids && !(i === mask && maskOk)) issues.push({ code: 'unexpected-input', file: onnx('text_encoder'), message: `${onnx('text_encoder')} has an unexpected input ${fmtIo(i)} (expected only input_ids)` });
     }
-    const out =
-      pick(te.outputs, ['last_hidden_state', 'text_embeddings']) ??
-      te.outputs.find((o) => o.shape.length === 3 && isFloat(o.type));
+    // SDXL conditions on the penultimate layer's hidden states (diffusers: hidden_states[-2]).
+    const out = sdxl
+      ? penultimateHiddenStates(te.outputs)
+      : (pick(te.outputs, ['last_hidden_state', 'text_embeddings']) ?? te.outputs.find((o) => o.shape.length === 3 && isFloat(o.type)));
     if (!ids) issues.push({ code: 'missing-input', file: onnx('text_encoder'), message: `${onnx('text_encoder')} has no input_ids input` });
     else if (ids.type !== 'int32' && ids.type !== 'int64') {
       issues.push({ code: 'unexpected-input', file: onnx('text_encoder'), message: `${onnx('text_encoder')}: input_ids is ${ids.type}, expected int32 or int64` });
     } else if (ids.shape.length !== 2) {
       issues.push({ code: 'unexpected-input', file: onnx('text_encoder'), message: `${onnx('text_encoder')}: input_ids has rank ${ids.shape.length}, expected [batch, sequence]` });
     }
-    if (!out) {
+    if (!out && sdxl) {
+      issues.push({ code: 'unsupported-architecture', file: onnx('text_encoder'), message: noHiddenStates('text_encoder', te.outputs) });
+    } else if (!out) {
       issues.push({ code: 'unexpected-output', file: onnx('text_encoder'), message: `${onnx('text_encoder')} has no last_hidden_state output (outputs: ${te.outputs.map(fmtIo).join('; ')})` });
     } else if (!isFloat(out.type)) {
       issues.push({ code: 'unexpected-output', file: onnx('text_encoder'), message: `${onnx('text_encoder')}: ${out.name} is ${out.type}, expected float32 or float16` });
@@ -246,6 +284,28 @@ export function analyze(f: FolderFacts): Analysis {
     }
   }
 
+  // ---- text_encoder_2 (SDXL)
+  let sdxlFacts: SdxlFacts | undefined;
+  if (sdxl) {
+    const r = analyzeTextEncoder2(f, issues);
+    bindings.textEncoder2 = r.binding;
+    if (!f.foreignComponents.includes('tokenizer_2')) {
+      issues.push({ code: 'missing-file', file: 'tokenizer_2/vocab.json', message: 'tokenizer_2/vocab.json is missing: SDXL needs its second tokenizer (tokenizer_2/)' });
+    }
+    const fz = f.modelIndex?.['force_zeros_for_empty_prompt'];
+    if (r.binding && bindings.textEncoder) {
+      sdxlFacts = {
+        textHiddenSize2: r.hidden,
+        pooledDim: r.pooled,
+        timeIdsDim: 6,
+        forceZerosForEmptyPrompt: typeof fz === 'boolean' ? fz : true,
+        textEncoderOutput: bindings.textEncoder.output,
+        textEncoder2Output: r.binding.hidden,
+        inputIdsType2: r.binding.inputType,
+      };
+    }
+  }
+
   // ---- unet
   const unetCfg = f.configs.unet ?? null;
   let unetInChannels = 0;
@@ -256,15 +316,28 @@ export function analyze(f: FolderFacts): Analysis {
   const un = f.graphs.unet;
   if (un) {
     const file = onnx('unet');
-    const sdxl = un.inputs.filter((i) => SDXL_UNET_INPUTS.includes(i.name));
-    if (sdxl.length > 0) {
-      family = 'sdxl';
+    const textEmbeds = pick(un.inputs, ['text_embeds']);
+    const timeIds = pick(un.inputs, ['time_ids']);
+    const added = [textEmbeds, timeIds].filter((x): x is IoMeta => x !== undefined);
+    if (sdxl && added.length < 2) {
+      issues.push({ code: 'missing-input', file, message: `${file} has no ${textEmbeds ? 'time_ids' : 'text_embeds'} input, which an SDXL UNet takes (inputs: ${un.inputs.map(fmtIo).join('; ')})` });
+    }
+    for (const m of added) {
+      if (!isFloat(m.type) || m.shape.length !== 2) issues.push({ code: 'unexpected-input', file, message: `${file}: ${fmtIo(m)} is not a float [batch, n]` });
+    }
+    const timeIdsDim = timeIds ? fixedDim(timeIds.shape[1]) : null;
+    if (timeIdsDim !== null && timeIdsDim !== 6) {
       issues.push({
         code: 'unsupported-architecture',
         file,
-        message: `${file} has SDXL inputs ${sdxl.map((i) => i.name).join(', ')}: SDXL models are not supported`,
+        message: `${file}: time_ids takes ${timeIdsDim} values${timeIdsDim === 5 ? ' (an SDXL refiner with aesthetic score)' : ''}; only SDXL base models (6: original size, crop, target size) are supported`,
       });
     }
+    const pooledIn = textEmbeds ? fixedDim(textEmbeds.shape[1]) : null;
+    if (sdxlFacts && pooledIn !== null && sdxlFacts.pooledDim > 0 && pooledIn !== sdxlFacts.pooledDim) {
+      issues.push({ code: 'config-mismatch', file, message: `${file} expects text_embeds of width ${pooledIn} but text_encoder_2/model.onnx gives ${sdxlFacts.pooledDim}` });
+    }
+    if (sdxlFacts && sdxlFacts.pooledDim === 0 && pooledIn !== null) sdxlFacts.pooledDim = pooledIn;
     const sample = pick(un.inputs, ['sample']) ?? un.inputs.find((i) => i.shape.length === 4 && isFloat(i.type));
     const ts =
       pick(un.inputs, ['timestep', 'timesteps', 't']) ??
@@ -273,7 +346,7 @@ export function analyze(f: FolderFacts): Analysis {
       pick(un.inputs, ['encoder_hidden_states', 'context']) ??
       un.inputs.find((i) => i !== sample && i.shape.length === 3 && isFloat(i.type));
     const cond = pick(un.inputs, ['timestep_cond', 'w_embedding']);
-    const known = new Set([sample, ts, ehs, cond, ...sdxl].filter((x): x is IoMeta => x !== undefined));
+    const known = new Set([sample, ts, ehs, cond, ...added].filter((x): x is IoMeta => x !== undefined));
     for (const i of un.inputs) {
       if (!known.has(i)) issues.push({ code: 'unexpected-input', file, message: `${file} has an unexpected input ${fmtIo(i)}` });
     }
@@ -312,11 +385,12 @@ export function analyze(f: FolderFacts): Analysis {
       unetInChannels = fixedDim(sample.shape[1]) ?? 0;
       unetMaxBatch = fixedDim(sample.shape[0]);
       const ehsDim = fixedDim(ehs.shape[2]);
-      if (ehsDim !== null && textHiddenSize > 0 && ehsDim !== textHiddenSize) {
+      const contextDim = textHiddenSize + (sdxlFacts?.textHiddenSize2 ?? 0);
+      if (ehsDim !== null && textHiddenSize > 0 && ehsDim !== contextDim) {
         issues.push({
           code: 'config-mismatch',
           file,
-          message: `${file} expects encoder_hidden_states of width ${ehsDim} but ${onnx('text_encoder')} gives ${textHiddenSize}`,
+          message: `${file} expects encoder_hidden_states of width ${ehsDim} but ${sdxlFacts ? `the text encoders give ${textHiddenSize} + ${sdxlFacts.textHiddenSize2}` : `${onnx('text_encoder')} gives ${textHiddenSize}`}`,
         });
       }
       if (cond) {
@@ -333,6 +407,8 @@ export function analyze(f: FolderFacts): Analysis {
         encoderHiddenStates: ehs.name,
         encoderHiddenStatesType: ehs.type as FloatType,
         timestepCond: cond ? { name: cond.name, type: cond.type as FloatType, dim: timestepCondDim ?? 0 } : null,
+        textEmbeds: textEmbeds && isFloat(textEmbeds.type) ? { name: textEmbeds.name, type: textEmbeds.type, dim: sdxlFacts?.pooledDim ?? pooledIn ?? 0 } : null,
+        timeIds: timeIds && isFloat(timeIds.type) ? { name: timeIds.name, type: timeIds.type, dim: 6 } : null,
         output: out.name,
         outputType: out.type as FloatType,
         fixedBatch: unetMaxBatch,
@@ -366,10 +442,15 @@ export function analyze(f: FolderFacts): Analysis {
       }
     }
     const aet = unetCfg['addition_embed_type'];
-    if (aet === 'text_time' && family !== 'sdxl') {
-      family = 'sdxl';
-      issues.push({ code: 'unsupported-architecture', file, message: `${file}: addition_embed_type "text_time" is SDXL, which is not supported` });
+    if (aet !== undefined && aet !== null && aet !== 'text_time') {
+      issues.push({ code: 'unsupported-architecture', file, message: `${file}: addition_embed_type ${JSON.stringify(aet)} is not supported (only SDXL's "text_time")` });
     }
+    if (unetCfg['requires_aesthetics_score'] === true) {
+      issues.push({ code: 'unsupported-architecture', file, message: `${file}: requires_aesthetics_score is set (an SDXL refiner); only SDXL base models are supported` });
+    }
+  }
+  if (bindings.unet?.textEmbeds && bindings.unet.textEmbeds.dim === 0) {
+    issues.push({ code: 'invalid-config', file: cfgFile('unet'), message: `${onnx('unet')} takes text_embeds of unknown width and text_encoder_2 does not say its projection_dim` });
   }
   if (bindings.unet?.timestepCond) {
     if (timestepCondDim === undefined) {
@@ -495,10 +576,63 @@ export function analyze(f: FolderFacts): Analysis {
           timestepInput,
           inputIdsType,
           ...(nativeSize !== undefined ? { nativeSize } : {}),
+          ...(sdxlFacts ? { sdxl: sdxlFacts } : {}),
         }
       : null;
   if (facts) facts.variant = variantName(facts);
   return { facts, bindings, issues, warnings };
+}
+
+/** hidden_states.{L-1} of outputs hidden_states.0 … hidden_states.L (optimum's names), i.e. diffusers' hidden_states[-2]. */
+function penultimateHiddenStates(outputs: readonly IoMeta[]): IoMeta | undefined {
+  let last = -1;
+  for (const o of outputs) {
+    const m = /^hidden_states\.(\d+)$/u.exec(o.name);
+    if (m) last = Math.max(last, Number(m[1]));
+  }
+  return last >= 1 ? outputs.find((o) => o.name === `hidden_states.${last - 1}`) : undefined;
+}
+
+function noHiddenStates(c: ComponentName, outputs: readonly IoMeta[]): string {
+  return `${c}/model.onnx has no hidden_states.N outputs: SDXL conditions on the penultimate hidden states, so the encoder must be exported with output_hidden_states (outputs: ${outputs.map(fmtIo).join('; ')})`;
+}
+
+function analyzeTextEncoder2(f: FolderFacts, issues: ModelIssue[]): { binding: TextEncoder2Binding | null; hidden: number; pooled: number } {
+  const file = 'text_encoder_2/model.onnx';
+  const g = f.graphs.text_encoder_2;
+  const none = { binding: null, hidden: 0, pooled: 0 };
+  if (g === undefined && f.foreignComponents.includes('text_encoder_2')) return none; // present but unreadable: already reported
+  if (!g) {
+    issues.push({ code: 'missing-file', file, message: `${file} is missing: SDXL needs its second text encoder` });
+    return none;
+  }
+  const ids = pick(g.inputs, ['input_ids']) ?? (g.inputs.length === 1 ? g.inputs[0] : undefined);
+  for (const i of g.inputs) if (i !== ids) issues.push({ code: 'unexpected-input', file, message: `${file} has an unexpected input ${fmtIo(i)} (expected only input_ids)` });
+  if (!ids || (ids.type !== 'int32' && ids.type !== 'int64') || ids.shape.length !== 2) {
+    issues.push({ code: 'unexpected-input', file, message: `${file}: expected an int32/int64 input_ids [batch, sequence], got ${g.inputs.map(fmtIo).join('; ') || 'no inputs'}` });
+    return none;
+  }
+  const hidden = penultimateHiddenStates(g.outputs);
+  const pooled = pick(g.outputs, ['text_embeds', 'text_embeddings']) ?? g.outputs.find((o) => o.shape.length === 2 && isFloat(o.type));
+  if (!hidden) {
+    issues.push({ code: 'unsupported-architecture', file, message: noHiddenStates('text_encoder_2', g.outputs) });
+    return none;
+  }
+  if (!pooled) {
+    issues.push({ code: 'unexpected-output', file, message: `${file} has no text_embeds output (the pooled projection SDXL's UNet takes; outputs: ${g.outputs.map(fmtIo).join('; ')})` });
+    return none;
+  }
+  if (!isFloat(hidden.type) || hidden.shape.length !== 3 || !isFloat(pooled.type) || pooled.shape.length !== 2) {
+    issues.push({ code: 'unexpected-output', file, message: `${file}: expected float ${hidden.name} [batch, sequence, hidden] and ${pooled.name} [batch, n], got ${fmtIo(hidden)}; ${fmtIo(pooled)}` });
+    return none;
+  }
+  const cfgHidden = num(f.configs.text_encoder_2?.['hidden_size']);
+  const cfgProj = num(f.configs.text_encoder_2?.['projection_dim']);
+  return {
+    binding: { input: ids.name, inputType: ids.type, hidden: hidden.name, hiddenType: hidden.type, pooled: pooled.name, pooledType: pooled.type, fixedBatch: fixedDim(ids.shape[0]) },
+    hidden: fixedDim(hidden.shape[2]) ?? cfgHidden ?? 0,
+    pooled: fixedDim(pooled.shape[1]) ?? cfgProj ?? 0,
+  };
 }
 
 export function variantName(f: Pick<ModelFacts, 'family' | 'isInpainting' | 'timestepCondDim' | 'dtype' | 'predictionType' | 'unetMaxBatch'>): string {

@@ -14,7 +14,9 @@ export type ModelErrorCode =
   | 'tokenizer'
   | 'session-failed'
   | 'bad-argument'
-  | 'missing-component';
+  | 'missing-component'
+  /** A float16 VAE decoder overflowed (NaN/Inf out), as SDXL's original VAE does in float16. */
+  | 'vae-overflow';
 
 export class ModelError extends Error {
   readonly code: string;

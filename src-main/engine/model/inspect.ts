@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { IoMeta } from '../onnx/runtime.js';
-import { analyze, COMPONENTS, type ComponentName, type FolderFacts, type GraphIo, type Json, type ModelFacts } from './analyze.js';
+import { analyze, COMPONENTS, OPTIONAL_COMPONENTS, type ComponentName, type CoreComponentName, type FolderFacts, type GraphIo, type Json, type ModelFacts } from './analyze.js';
 import { ModelError, type ModelIssue } from './errors.js';
 import { checkExternalData, OnnxParseError, readOnnxGraph } from './onnx-graph.js';
 
@@ -39,8 +39,8 @@ export interface ModelInspection {
   /** What the engine would use (null when the model is unsupported). */
   info: ModelFacts | null;
   /** The float type of each component's main input (float32/float16), null when absent. */
-  dtypes: Record<ComponentName, string | null>;
-  components: Record<ComponentName, ComponentInspection>;
+  dtypes: ComponentRecord<string | null>;
+  components: ComponentRecord<ComponentInspection>;
   /** Human-readable reasons the model cannot be used (empty when supported). */
   problems: string[];
   /** The same with codes and files. */
@@ -49,6 +49,9 @@ export interface ModelInspection {
   /** All files of the folder that the engine reads, in bytes. */
   totalBytes: number;
 }
+
+/** The four components every model has, plus text_encoder_2 where the folder has one (SDXL). */
+export type ComponentRecord<T> = Record<CoreComponentName, T> & Partial<Record<ComponentName, T>>;
 
 const REQUIRED: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
 const FOREIGN = ['text_encoder_2', 'text_encoder_3', 'tokenizer_2', 'tokenizer_3', 'transformer', 'prior', 'decoder'];
@@ -90,7 +93,7 @@ function mainDtype(io: GraphIo | null | undefined): string | null {
 }
 
 /** Gathers configs, graph headers and file facts; used by inspectModel and openModel. */
-export async function gatherFolder(dir: string): Promise<{ facts: FolderFacts; components: Record<ComponentName, ComponentInspection>; issues: ModelIssue[]; warnings: string[]; totalBytes: number }> {
+export async function gatherFolder(dir: string): Promise<{ facts: FolderFacts; components: ComponentRecord<ComponentInspection>; issues: ModelIssue[]; warnings: string[]; totalBytes: number }> {
   const d = await probe(dir);
   if (!d.dir) {
     throw new ModelError('missing-dir', d.file ? `${dir} is a file, not a model folder` : `model folder ${dir} does not exist`, dir);
@@ -113,8 +116,9 @@ export async function gatherFolder(dir: string): Promise<{ facts: FolderFacts; c
 
   const configs: FolderFacts['configs'] = {};
   const graphs: FolderFacts['graphs'] = {};
-  const components = {} as Record<ComponentName, ComponentInspection>;
-  for (const c of COMPONENTS) {
+  const components = {} as ComponentRecord<ComponentInspection>;
+  for (const c of [...COMPONENTS, ...OPTIONAL_COMPONENTS]) {
+    if ((OPTIONAL_COMPONENTS as readonly string[]).includes(c) && !(await probe(path.join(dir, c))).dir) continue;
     const rel = `${c}/model.onnx`;
     const ci: ComponentInspection = {
       file: rel,
@@ -198,8 +202,8 @@ export async function inspectModel(dir: string): Promise<ModelInspection> {
   if (!supported && issues.length === 0) {
     issues.push({ code: 'invalid-onnx', message: 'the model could not be analysed' });
   }
-  const dtypes = {} as Record<ComponentName, string | null>;
-  for (const c of COMPONENTS) dtypes[c] = mainDtype(g.facts.graphs[c]);
+  const dtypes = {} as ComponentRecord<string | null>;
+  for (const c of [...COMPONENTS, ...OPTIONAL_COMPONENTS]) if (g.components[c]) dtypes[c] = mainDtype(g.facts.graphs[c]);
   const className = typeof g.facts.modelIndex?.['_class_name'] === 'string' ? (g.facts.modelIndex['_class_name'] as string) : '';
   return {
     dir: path.resolve(dir),

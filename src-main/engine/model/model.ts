@@ -30,11 +30,20 @@ export interface PredictNoiseArgs {
   latentWidth: number;
   /** The scheduler's timestep (fractions are truncated for int64 timestep inputs, as numpy/optimum do). */
   timestep: number;
-  /** [batch, sequenceLength, textHiddenSize] */
+  /** [batch, sequenceLength, textHiddenSize (+ sdxl.textHiddenSize2)] */
   encoderHiddenStates: Float32Array;
   sequenceLength: number;
   /** [batch, timestepCondDim], required when info.timestepCondDim is set (LCM). */
   timestepCond?: Float32Array;
+  /** SDXL, required when info.sdxl is set: [batch, sdxl.pooledDim] pooled text embeddings and [batch, 6] time ids. */
+  textEmbeds?: Float32Array;
+  timeIds?: Float32Array;
+}
+
+/** text_encoder_2's output for SDXL: penultimate hidden states [rows, len, textHiddenSize2] and text_embeds [rows, pooledDim]. */
+export interface EncodedText2 {
+  hidden: Float32Array;
+  pooled: Float32Array;
 }
 
 export interface EncodedImage {
@@ -59,7 +68,11 @@ export interface StableDiffusionModel {
   readonly dir: string;
   readonly info: ModelInfo;
   readonly tokenizer: ClipTokenizer;
+  /** SDXL's second tokenizer (tokenizer_2/); undefined for other models. */
+  readonly tokenizer2?: ClipTokenizer;
   encodeText(ids: readonly (readonly number[])[]): Promise<Float32Array>;
+  /** SDXL's second text encoder; throws for models without one. */
+  encodeText2(ids: readonly (readonly number[])[]): Promise<EncodedText2>;
   predictNoise(args: PredictNoiseArgs): Promise<Float32Array>;
   encodeImage(pixels: Float32Array, height: number, width: number): Promise<EncodedImage>;
   decodeLatents(latents: Float32Array, batch: number, latentHeight: number, latentWidth: number): Promise<Float32Array>;
@@ -88,12 +101,15 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
   };
   for (const w of warnings) options.onWarning?.(w);
 
-  let tokenizer: ClipTokenizer;
-  try {
-    tokenizer = await ClipTokenizer.fromDirectory(path.join(dir, 'tokenizer'));
-  } catch (err) {
-    throw new ModelError('tokenizer', `${path.basename(dir)}: tokenizer/ cannot be loaded (${(err as Error).message})`, 'tokenizer/vocab.json', { cause: err });
-  }
+  const loadTokenizer = async (sub: string): Promise<ClipTokenizer> => {
+    try {
+      return await ClipTokenizer.fromDirectory(path.join(dir, sub));
+    } catch (err) {
+      throw new ModelError('tokenizer', `${path.basename(dir)}: ${sub}/ cannot be loaded (${(err as Error).message})`, `${sub}/vocab.json`, { cause: err });
+    }
+  };
+  const tokenizer = await loadTokenizer('tokenizer');
+  const tokenizer2 = pre.facts.sdxl ? await loadTokenizer('tokenizer_2') : undefined;
 
   const sessions: Partial<Record<ComponentName, OnnxSession>> = {};
   const backendWarned = new Set<string>();
@@ -101,8 +117,8 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
     for (const s of Object.values(sessions)) await s?.release().catch(() => undefined);
   };
   try {
-    for (const c of ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
-      if (!g.components[c].present) continue;
+    for (const c of ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
+      if (!g.components[c]?.present) continue;
       const rel = `${c}/model.onnx`;
       try {
         sessions[c] = await createSession(path.join(dir, rel), {
@@ -133,7 +149,7 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
       warn('some components run on the CPU because the requested backend could not load them');
     }
     const info: ModelInfo = { ...live.facts, backend, warnings };
-    return new SdModel(path.resolve(dir), info, tokenizer, sessions as Record<ComponentName, OnnxSession>, live.bindings);
+    return new SdModel(path.resolve(dir), info, tokenizer, tokenizer2, sessions as Record<ComponentName, OnnxSession>, live.bindings);
   } catch (err) {
     await release();
     throw err;
@@ -167,20 +183,27 @@ class SdModel implements StableDiffusionModel {
     readonly dir: string,
     readonly info: ModelInfo,
     readonly tokenizer: ClipTokenizer,
+    readonly tokenizer2: ClipTokenizer | undefined,
     private readonly sessions: Record<ComponentName, OnnxSession | undefined>,
     private readonly bindings: Bindings,
   ) {}
 
   private async run(c: ComponentName, feeds: Record<string, TensorValue>, output: string): Promise<TensorValue> {
+    return (await this.runMany(c, feeds, [output]))[0]!;
+  }
+
+  private async runMany(c: ComponentName, feeds: Record<string, TensorValue>, outputs: readonly string[]): Promise<TensorValue[]> {
     if (this.disposed) throw new ModelError('bad-argument', `${this.info.name}: the model has been disposed`);
     const s = this.sessions[c];
     if (!s) throw new ModelError('missing-component', `${this.info.name}: ${c}/model.onnx is not available`, `${c}/model.onnx`);
     const t0 = performance.now();
     try {
-      const out = await s.run(feeds, [output]);
-      const v = out[output];
-      if (!v) throw new Error(`no output ${output}`);
-      return v;
+      const out = await s.run(feeds, [...outputs]);
+      return outputs.map((name) => {
+        const v = out[name];
+        if (!v) throw new Error(`no output ${name}`);
+        return v;
+      });
     } finally {
       this.stats.sessionRunMs += performance.now() - t0;
       this.stats.sessionRuns++;
@@ -189,13 +212,37 @@ class SdModel implements StableDiffusionModel {
 
   async encodeText(ids: readonly (readonly number[])[]): Promise<Float32Array> {
     const b = this.bindings.textEncoder!;
+    const mask = b.attentionMask;
+    const [hidden] = await this.runTextEncoder('text_encoder', b, ids, [{ name: b.output, perToken: true, width: this.info.textHiddenSize }], mask ?? undefined);
+    return hidden!;
+  }
+
+  async encodeText2(ids: readonly (readonly number[])[]): Promise<EncodedText2> {
+    const b = this.bindings.textEncoder2;
+    const sdxl = this.info.sdxl;
+    if (!b || !sdxl) throw new ModelError('missing-component', `${this.info.name}: this model has no second text encoder (text_encoder_2/)`, 'text_encoder_2/model.onnx');
+    const [hidden, pooled] = await this.runTextEncoder('text_encoder_2', b, ids, [
+      { name: b.hidden, perToken: true, width: sdxl.textHiddenSize2 },
+      { name: b.pooled, perToken: false, width: sdxl.pooledDim },
+    ]);
+    return { hidden: hidden!, pooled: pooled! };
+  }
+
+  /** Runs a text encoder over rows of ids (in runs of its fixed batch, if any); each output as [rows, (len,) width]. */
+  private async runTextEncoder(
+    c: 'text_encoder' | 'text_encoder_2',
+    b: { input: string; inputType: 'int32' | 'int64'; fixedBatch: number | null },
+    ids: readonly (readonly number[])[],
+    outputs: readonly { name: string; perToken: boolean; width: number }[],
+    attentionMask?: { name: string; type: 'int32' | 'int64' | 'float32' | 'float16' },
+  ): Promise<Float32Array[]> {
     const count = ids.length;
     if (count === 0) badArg('encodeText: no rows');
     const len = ids[0]!.length;
     if (len === 0 || ids.some((r) => r.length !== len)) badArg('encodeText: every row must have the same, non-zero length');
     if (len > this.info.textMaxLength) badArg(`encodeText: rows of ${len} ids; the text encoder takes at most ${this.info.textMaxLength}`);
-    const hidden = this.info.textHiddenSize;
-    const out = new Float32Array(count * len * hidden);
+    const per = outputs.map((o) => (o.perToken ? len : 1) * o.width);
+    const out = per.map((p) => new Float32Array(count * p));
     const step = b.fixedBatch ?? count;
     for (let r0 = 0; r0 < count; r0 += step) {
       const n = Math.min(step, count - r0);
@@ -203,11 +250,14 @@ class SdModel implements StableDiffusionModel {
       const flat: number[] = [];
       for (let r = r0; r < r0 + runN; r++) for (const id of ids[Math.min(r, r0 + n - 1)]!) flat.push(id);
       const feeds: Record<string, TensorValue> = { [b.input]: numericTensor(b.inputType, flat, [runN, len]) };
-      if (b.attentionMask) feeds[b.attentionMask.name] = numericTensor(b.attentionMask.type, new Array<number>(runN * len).fill(1), [runN, len]);
-      const res = await this.run('text_encoder', feeds, b.output);
-      const f = toFloat32(res);
-      if (f.length !== runN * len * hidden) throw new ModelError('unexpected-output', `text_encoder returned ${res.dims.join('x')}, expected ${runN}x${len}x${hidden}`, 'text_encoder/model.onnx');
-      out.set(n === runN ? f : f.subarray(0, n * len * hidden), r0 * len * hidden);
+      if (attentionMask) feeds[attentionMask.name] = numericTensor(attentionMask.type, new Array<number>(runN * len).fill(1), [runN, len]);
+      const res = await this.runMany(c, feeds, outputs.map((o) => o.name));
+      res.forEach((v, k) => {
+        const f = toFloat32(v);
+        const p = per[k]!;
+        if (f.length !== runN * p) throw new ModelError('unexpected-output', `${c} returned ${outputs[k]!.name} ${v.dims.join('x')}, expected ${runN}x${outputs[k]!.perToken ? `${len}x` : ''}${outputs[k]!.width}`, `${c}/model.onnx`);
+        out[k]!.set(n === runN ? f : f.subarray(0, n * p), r0 * p);
+      });
     }
     return out;
   }
@@ -222,7 +272,8 @@ class SdModel implements StableDiffusionModel {
     const b = this.bindings.unet!;
     const { batch, latentHeight: h, latentWidth: w, sequenceLength: seq } = args;
     const cin = this.info.unetInChannels;
-    const hidden = this.info.textHiddenSize;
+    const sdxl = this.info.sdxl;
+    const hidden = this.info.textHiddenSize + (sdxl?.textHiddenSize2 ?? 0);
     if (!(batch >= 1 && Number.isInteger(batch))) badArg(`predictNoise: bad batch ${batch}`);
     if (!(h >= 1 && w >= 1 && Number.isInteger(h) && Number.isInteger(w))) badArg(`predictNoise: bad latent size ${h}x${w}`);
     if (args.sample.length !== batch * cin * h * w) {
@@ -237,6 +288,10 @@ class SdModel implements StableDiffusionModel {
       if (!args.timestepCond) badArg(`predictNoise: this UNet (LCM) needs timestepCond [batch, ${condDim}]`);
       if (args.timestepCond.length !== batch * condDim) badArg(`predictNoise: timestepCond has ${args.timestepCond.length} values, expected ${batch}x${condDim}`);
     }
+    const pooledDim = b.textEmbeds?.dim ?? 0;
+    const timeIdsDim = b.timeIds?.dim ?? 0;
+    if (b.textEmbeds && args.textEmbeds?.length !== batch * pooledDim) badArg(`predictNoise: this UNet (SDXL) needs textEmbeds [batch, ${pooledDim}]`);
+    if (b.timeIds && args.timeIds?.length !== batch * timeIdsDim) badArg(`predictNoise: this UNet (SDXL) needs timeIds [batch, ${timeIdsDim}]`);
     const step = b.fixedBatch ?? batch;
     const sampleSize = cin * h * w;
     const outSize = 4 * h * w;
@@ -252,6 +307,8 @@ class SdModel implements StableDiffusionModel {
       if (b.timestepCond && args.timestepCond) {
         feeds[b.timestepCond.name] = floatTensor(b.timestepCond.type, rows(args.timestepCond, b0, n, runN, condDim), [runN, condDim]);
       }
+      if (b.textEmbeds && args.textEmbeds) feeds[b.textEmbeds.name] = floatTensor(b.textEmbeds.type, rows(args.textEmbeds, b0, n, runN, pooledDim), [runN, pooledDim]);
+      if (b.timeIds && args.timeIds) feeds[b.timeIds.name] = floatTensor(b.timeIds.type, rows(args.timeIds, b0, n, runN, timeIdsDim), [runN, timeIdsDim]);
       const res = toFloat32(await this.run('unet', feeds, b.output));
       if (res.length !== runN * outSize) throw new ModelError('unexpected-output', `unet returned ${res.length} values, expected ${runN}x4x${h}x${w}`, 'unet/model.onnx');
       if (n === batch && runN === n) return res;
@@ -291,10 +348,28 @@ class SdModel implements StableDiffusionModel {
       );
       const f = toFloat32(res);
       if (f.length !== outPer) throw new ModelError('unexpected-output', `vae_decoder returned ${res.dims.join('x')}, expected 1x3x${H}x${W}`, 'vae_decoder/model.onnx');
+      if (b.inputType === 'float16' || b.outputType === 'float16') this.checkNoOverflow(f);
       if (batch === 1) return f;
       out.set(f, i * outPer);
     }
     return out;
+  }
+
+  /**
+   * SDXL's original VAE overflows in float16 (diffusers upcasts it to float32 for that reason, `force_upcast`).
+   * A float16 ONNX graph cannot be upcast here, so the overflow is reported instead of decoded into a black
+   * picture.
+   */
+  private checkNoOverflow(pixels: Float32Array): void {
+    for (let i = 0; i < pixels.length; i++) {
+      if (!Number.isFinite(pixels[i]!)) {
+        throw new ModelError(
+          'vae-overflow',
+          `${this.info.name}: the float16 VAE decoder overflowed (NaN/Inf in its output), as SDXL's original VAE does in float16; use a float32 vae_decoder or an fp16-fixed VAE (such as madebyollin/sdxl-vae-fp16-fix exported to ONNX)`,
+          'vae_decoder/model.onnx',
+        );
+      }
+    }
   }
 
   async dispose(): Promise<void> {

@@ -3,11 +3,21 @@ import { applyPromptWeights, padChunks, tokenizePrompt, type PromptTokens } from
 import { PipelineError } from './errors.js';
 import type { PipelineModel } from './types.js';
 
+/** The UNet's added conditioning of SDXL ("text_time"), one row each. */
+export interface AddedConditioning {
+  /** [1, pooledDim] */
+  textEmbeds: Float32Array;
+  /** [1, 6] */
+  timeIds: Float32Array;
+}
+
 export interface TextConditioning {
   /** [1, sequenceLength, hidden] */
   cond: Float32Array;
   /** [1, sequenceLength, hidden]; absent when no unconditional pass is needed. */
   uncond?: Float32Array;
+  /** SDXL only: the added conditioning for the prompt (and the negative prompt, when uncond is set). */
+  added?: { cond: AddedConditioning; uncond?: AddedConditioning };
   sequenceLength: number;
   hidden: number;
   tokenCount: number;

@@ -1,7 +1,7 @@
 // The denoiser: the UNet call, wrapped by guidance and inpainting (ComfyUI's CFGNoisePredictor /
 // KSamplerX0Inpaint idea). The sampler loop only ever sees `Denoiser` and `SchedulerStep`.
 import type { Scheduler, StepOptions, StepResult } from '../schedulers/types.js';
-import type { TextConditioning } from './conditioning.js';
+import type { AddedConditioning, TextConditioning } from './conditioning.js';
 import { PipelineError, throwIfAborted } from './errors.js';
 import { combineGuidance } from './guidance.js';
 import { concatTensors, f32 } from './tensor.js';
@@ -20,6 +20,9 @@ export interface UnetInput {
   encoderHiddenStates: Float32Array;
   /** [1, timestepCondDim] (LCM), the same for every sample. */
   timestepCond?: Float32Array;
+  /** SDXL: [batch, pooledDim] and [batch, 6], one row per sample. */
+  textEmbeds?: Float32Array;
+  timeIds?: Float32Array;
 }
 export type UnetCall = (input: UnetInput) => Promise<Float32Array>;
 
@@ -35,7 +38,7 @@ export interface UnetCallOptions {
 /** model.predictNoise, checked for cancellation before and for its output size after. */
 export function unetCall(model: PipelineModel, o: UnetCallOptions): UnetCall {
   const n = 4 * o.latentHeight * o.latentWidth;
-  return async ({ sample, batch, timestep, encoderHiddenStates, timestepCond }) => {
+  return async ({ sample, batch, timestep, encoderHiddenStates, timestepCond, textEmbeds, timeIds }) => {
     throwIfAborted(o.signal);
     o.onCall?.();
     // [batch, timestepCondDim] = the one embedding repeated
@@ -49,6 +52,8 @@ export function unetCall(model: PipelineModel, o: UnetCallOptions): UnetCall {
       encoderHiddenStates,
       sequenceLength: o.sequenceLength,
       ...(tc ? { timestepCond: tc } : {}),
+      ...(textEmbeds ? { textEmbeds } : {}),
+      ...(timeIds ? { timeIds } : {}),
     });
     if (out.length !== batch * n) throw new PipelineError('model-output', `UNet returned ${out.length} values, expected ${batch * n}`);
     return out;
@@ -64,29 +69,38 @@ export type Guidance =
   | { kind: 'embedded'; embedding: Float32Array };
 
 /** A Denoiser from the UNet and the prompt, guided as asked. */
+/** SDXL's added conditioning as UnetInput fields (nothing for other models). */
+function addedInputs(a: AddedConditioning | undefined): Pick<UnetInput, 'textEmbeds' | 'timeIds'> {
+  return a ? { textEmbeds: a.textEmbeds, timeIds: a.timeIds } : {};
+}
+
 export function withGuidance(unet: UnetCall, text: TextConditioning, guidance: Guidance): Denoiser {
   const cond = text.cond;
-  if (guidance.kind === 'none') return (x, t) => unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: cond });
+  const addedCond = addedInputs(text.added?.cond);
+  if (guidance.kind === 'none') return (x, t) => unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: cond, ...addedCond });
   if (guidance.kind === 'embedded') {
     const { embedding } = guidance;
-    return (x, t) => unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: cond, timestepCond: embedding });
+    return (x, t) => unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: cond, timestepCond: embedding, ...addedCond });
   }
   const uncond = text.uncond;
   if (!uncond) throw new Error('classifier-free guidance needs the negative prompt encoded');
+  if (text.added && !text.added.uncond) throw new Error('classifier-free guidance needs the negative added conditioning (SDXL)');
+  const addedUncond = addedInputs(text.added?.uncond);
   const { scale } = guidance;
   if (guidance.batched) {
-    // [2, seq, hidden] = concat(uncond, cond)
+    // [2, seq, hidden] = concat(uncond, cond); likewise text_embeds and time_ids (diffusers' CFG batch order)
     const both = concatTensors([uncond, cond]);
+    const added = text.added ? { textEmbeds: concatTensors([addedUncond.textEmbeds!, addedCond.textEmbeds!]), timeIds: concatTensors([addedUncond.timeIds!, addedCond.timeIds!]) } : {};
     return async (x, t) => {
       // [2, C, h, w] = concat(x, x); the output is [2, 4, h, w] = (uncond, cond)
-      const out = await unet({ sample: concatTensors([x, x]), batch: 2, timestep: t, encoderHiddenStates: both });
+      const out = await unet({ sample: concatTensors([x, x]), batch: 2, timestep: t, encoderHiddenStates: both, ...added });
       const half = out.length / 2;
       return combineGuidance(out.subarray(0, half), out.subarray(half), scale);
     };
   }
   return async (x, t) => {
-    const u = await unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: uncond });
-    const c = await unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: cond });
+    const u = await unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: uncond, ...addedUncond });
+    const c = await unet({ sample: x, batch: 1, timestep: t, encoderHiddenStates: cond, ...addedCond });
     return combineGuidance(u, c, scale);
   };
 }

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { TorchGenerator } from '../random/index.js';
 import { createScheduler } from '../schedulers/index.js';
 import type { Scheduler } from '../schedulers/types.js';
+import { encodePromptsSdxl } from './conditioning-sdxl.js';
 import { encodePrompts, type TextConditioning } from './conditioning.js';
 import { schedulerStep, unetCall, withGuidance, withInpaintBlend, withInpaintConcat, type Denoiser, type Guidance, type SchedulerStep } from './denoiser.js';
 import { throwIfAborted } from './errors.js';
@@ -73,7 +74,9 @@ export async function runGeneration(model: PipelineModel, request: ParsedRequest
   // 3. Encode the prompt, and the negative prompt when classifier-free guidance needs it.
   const promptStart = performance.now();
   const cfg = plan.guidance === 'cfg-batch' || plan.guidance === 'cfg-sequential';
-  const text = await encodePrompts(model, req.prompt, req.negativePrompt, cfg);
+  const text = model.info.sdxl
+    ? await encodePromptsSdxl(model, req.prompt, req.negativePrompt, cfg, { width: plan.width, height: plan.height })
+    : await encodePrompts(model, req.prompt, req.negativePrompt, cfg);
   const encodePromptMs = performance.now() - promptStart;
   throwIfAborted(signal);
 

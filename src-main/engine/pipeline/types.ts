@@ -31,9 +31,17 @@ export interface PipelineModelInfo {
   schedulerConfig: SchedulerConfig;
   /** Training resolution (unet sample_size × 8): the size of a request that gives none. */
   nativeSize?: number;
+  /** SDXL only (engine/model's ModelFacts.sdxl): what the second text encoder and the UNet's added conditioning take. */
+  sdxl?: SdxlPipelineFacts;
   /** Optional display name (infotext "Model"). */
   name?: string;
   dir?: string;
+}
+
+export interface SdxlPipelineFacts {
+  textHiddenSize2: number;
+  pooledDim: number;
+  forceZerosForEmptyPrompt: boolean;
 }
 
 export interface PipelineModel {
@@ -41,6 +49,9 @@ export interface PipelineModel {
   /** The model folder, where per-model caches (the fitted preview factors) live; absent for in-memory models. */
   readonly dir?: string;
   readonly tokenizer: PromptTokenizer;
+  /** SDXL's second tokenizer and text encoder (penultimate hidden states and pooled projection). */
+  readonly tokenizer2?: PromptTokenizer | undefined;
+  encodeText2?(ids: number[][]): MaybePromise<{ hidden: Float32Array; pooled: Float32Array }>;
   encodeText(ids: number[][]): MaybePromise<Float32Array>;
   predictNoise(args: PredictNoiseArgs): MaybePromise<Float32Array>;
   encodeImage(pixels: Float32Array, height: number, width: number): MaybePromise<EncodedImageLatent>;

@@ -153,19 +153,45 @@ describe('broken files', () => {
 });
 
 describe('models the engine cannot run', () => {
-  it('SDXL (text_encoder_2, UNet text_embeds/time_ids)', async () => {
+  it('an SDXL folder whose encoders give no hidden states is recognised as SDXL and refused', async () => {
+    // bad-sdxl-like: model_index StableDiffusionXLPipeline, a text_encoder_2 with only last_hidden_state/text_embeds.
     const dir = await copyModel('tiny-sd15', 'bad-sdxl-like');
-    const e = await expectModelError(dir, 'unsupported-architecture', 'text_encoder_2/', 'SDXL');
-    expect(e.message).toContain('text_embeds');
+    const e = await expectModelError(dir, 'unsupported-architecture', 'text_encoder/model.onnx', 'SDXL', 'hidden_states', 'output_hidden_states');
+    expect(e.message).toContain('text_encoder_2/model.onnx');
     const r = await inspectModel(dir);
-    expect(r.issues.some((i) => i.file === 'unet/model.onnx' && i.message.includes('time_ids'))).toBe(true);
+    expect(r.pipelineClassName).toBe('StableDiffusionXLPipeline');
+    expect(r.components.text_encoder_2?.present).toBe(true);
   });
 
-  it('an SDXL-like UNet alone is recognised by its inputs', async () => {
+  it('an SDXL-like UNet alone is recognised by its inputs: the second text encoder is then missing', async () => {
     const dir = await copyModel('tiny-sd15');
     const { cp } = await import('node:fs/promises');
     await cp(modelPath('bad-sdxl-like/unet'), path.join(dir, 'unet'), { recursive: true, force: true });
-    await expectModelError(dir, 'unsupported-architecture', 'unet/model.onnx', 'text_embeds', 'time_ids');
+    await expectModelError(dir, 'unsupported-architecture', 'text_encoder/model.onnx', 'SDXL');
+    const r = await inspectModel(dir);
+    expect(r.issues.some((i) => i.code === 'missing-file' && i.file === 'text_encoder_2/model.onnx')).toBe(true);
+    expect(r.issues.some((i) => i.code === 'missing-file' && i.file === 'tokenizer_2/vocab.json')).toBe(true);
+  });
+
+  it('SDXL without text_encoder_2/ or tokenizer_2/', async () => {
+    const noTe2 = await copyModel('tiny-sdxl');
+    await rm(path.join(noTe2, 'text_encoder_2'), { recursive: true });
+    await expectModelError(noTe2, 'missing-file', 'text_encoder_2/model.onnx', 'second text encoder');
+    const noTok2 = await copyModel('tiny-sdxl');
+    await rm(path.join(noTok2, 'tokenizer_2'), { recursive: true });
+    await expectModelError(noTok2, 'missing-file', 'tokenizer_2/vocab.json', 'second tokenizer');
+  });
+
+  it('the SDXL refiner (requires_aesthetics_score) is refused', async () => {
+    const dir = await copyModel('tiny-sdxl');
+    await editJson(path.join(dir, 'unet/config.json'), (j) => (j['requires_aesthetics_score'] = true));
+    await expectModelError(dir, 'unsupported-architecture', 'unet/config.json', 'refiner');
+  });
+
+  it('SD3-style pipelines stay refused', async () => {
+    const dir = await copyModel('tiny-sd15');
+    await editJson(path.join(dir, 'model_index.json'), (j) => (j['_class_name'] = 'StableDiffusion3Pipeline'));
+    await expectModelError(dir, 'unsupported-architecture', 'model_index.json', 'StableDiffusion3Pipeline');
   });
 
   it('a UNet with an unexpected input', async () => {

@@ -49,8 +49,11 @@ export function checkInputs(info: PipelineModelInfo, req: NormalizedRequest): Ge
   }
 
   const family = (info as { family?: string }).family;
-  if (family === 'sdxl' || family === 'sd3') {
-    throw new PipelineError('unsupported', `${family.toUpperCase()} models are not supported yet (SD 1.x / 2.x, inpainting, LCM and Turbo are).`);
+  if (family === 'sd3') {
+    throw new PipelineError('unsupported', 'SD3 models are not supported yet (SD 1.x / 2.x, SDXL, inpainting, LCM and Turbo are).');
+  }
+  if (family === 'sdxl' && !info.sdxl) {
+    throw new PipelineError('unsupported', 'This SDXL model was opened without its second text encoder (text_encoder_2/).');
   }
   const inpaintUnet = info.unetInChannels === 9;
   if (info.unetInChannels !== 4 && !inpaintUnet) {
