@@ -262,6 +262,19 @@ describe.skipIf(skipReason !== null)('studio bugs (issue 10)', () => {
     await page.locator('[data-testid=shortcuts]').waitFor({ state: 'hidden' });
   });
 
+  it('a settings screen saves what only the settings file held (threads, execution provider, output folder)', async () => {
+    await page.click('[data-testid=open-settings]');
+    await expect.poll(() => page.inputValue('[data-testid=settings-backend]')).toBe('cpu');
+    await page.fill('[data-testid=settings-threads]', '2');
+    await page.click('[data-testid=settings-save]');
+    await page.locator('[data-testid=settings-message]').waitFor({ state: 'visible' });
+    const stored = await page.evaluate(async () => (await (window as any).__latentStudio.studio.api.invoke('getSettings')).value.threads);
+    expect(stored).toBe(2);
+    await page.screenshot({ path: '/tmp/studio-bugs-settings-1440.png' });
+    await page.click('[data-testid=open-settings]');
+    await page.locator('[data-testid=settings]').waitFor({ state: 'hidden' });
+  });
+
   it('at 1024×700 every toolbar control, a one-line result bar, a 10-digit seed and the model manager fit', async () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     const viewport = { x: 0, y: 0, width: 1024, height: 700 };

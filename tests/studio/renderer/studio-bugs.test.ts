@@ -147,3 +147,35 @@ describe('"use params" says when it fixes the seed', () => {
     g.dispose();
   });
 });
+
+describe('settings screen', () => {
+  it('loads the host settings and the usable providers, saves the form, and shows the host refusing a value', async () => {
+    const { AppSettingsState } = await import('../../../src-renderer/src/lib/state/app-settings.svelte.js');
+    const api = new FakeApi();
+    let stored = { backend: 'cpu', threads: 0, previewEvery: 1, decodePreviewEvery: 0, outputDir: null as string | null };
+    api.handlers.getSettings = () => ({ ok: true, value: stored });
+    api.handlers.listBackends = () => ({ ok: true, value: [{ name: 'cpu', listed: true, bundled: true }, { name: 'coreml', listed: false, bundled: false }] });
+    api.handlers.setSettings = (p) => {
+      const patch = p as Partial<typeof stored>;
+      if ((patch.threads ?? 0) > 1024) return { ok: false, error: { code: 'invalid-request', message: 'threads: too big' } };
+      stored = { ...stored, ...patch };
+      return { ok: true, value: stored };
+    };
+    const s = new AppSettingsState(api.asApi());
+    await s.load();
+    expect(s.backends.map((b) => b.name)).toEqual(['cpu']);
+    expect(s.form).toEqual({ backend: 'cpu', threads: 0, previewEvery: 1, decodePreviewEvery: 0, outputDir: '' });
+    s.form.threads = 3;
+    s.form.outputDir = '  /pictures  ';
+    expect(await s.save()).toBe(true);
+    expect(stored).toMatchObject({ threads: 3, outputDir: '/pictures' });
+    s.form.outputDir = '';
+    s.form.threads = 5000;
+    expect(await s.save()).toBe(false);
+    expect(s.error).toBe('threads: too big');
+    s.form.threads = 2;
+    expect(await s.save()).toBe(true);
+    expect(stored.outputDir).toBeNull();
+    expect(s.error).toBeNull();
+  });
+});
