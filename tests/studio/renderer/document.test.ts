@@ -66,18 +66,37 @@ describe('StudioDocument', () => {
     expect(doc.history.labels.at(-1)).toBe('Stroke');
   });
 
-  it('accepting a result replaces the image (undoable) and keeps the mask', () => {
+  it('accepting a result replaces the image and clears the mask, one undo brings both back', () => {
     const doc = new StudioDocument();
     doc.setImage(createRaster(32, 32, [0, 0, 0, 255]));
     stroke(doc, 16, 16);
     const old = doc.image;
+    const maskBefore = doc.mask.data.slice();
     const result = createRaster(32, 32, [200, 100, 50, 255]);
     doc.acceptResult(result);
     expect(doc.image).toBe(result);
-    expect(doc.mode).toBe('inpaint');
+    expect(doc.maskEmpty).toBe(true);
+    expect(doc.mask.isEmpty()).toBe(true);
+    expect(doc.mode).toBe('img2img');
     doc.undo();
     expect(doc.image).toBe(old);
     expect(doc.mode).toBe('inpaint');
+    expect(doc.mask.data).toEqual(maskBefore);
+    doc.redo();
+    expect(doc.mode).toBe('img2img');
+  });
+
+  it('a mask on an empty canvas is reported, and the first accepted result clears it', () => {
+    const doc = new StudioDocument();
+    doc.resize(32, 32);
+    expect(doc.maskWithoutImage).toBe(false);
+    stroke(doc, 16, 16);
+    expect(doc.maskWithoutImage).toBe(true);
+    expect(doc.mode).toBe('txt2img');
+    doc.acceptResult(createRaster(32, 32, [1, 2, 3, 255]));
+    expect(doc.maskWithoutImage).toBe(false);
+    // The next run is image to image, not inpainting with a forgotten mask.
+    expect(doc.mode).toBe('img2img');
   });
 
   it('outpaints: grows on the chosen sides; undo restores size, image and mask', () => {

@@ -1,9 +1,10 @@
 // The Konva stage: it only draws the document (image, mask overlay, live preview, result) and turns
 // DOM pointer events into document coordinates for the tools. Layers, bottom to top:
 //   image    the canvas area and the init image
-//   mask     the translucent mask overlay (redrawn per animation frame, only the dirty part re-uploaded)
-//   preview  the step-by-step preview of the running job
+//   preview  the step-by-step preview of the running job (clipped to where the result will change)
 //   result   the result waiting to be accepted or discarded
+//   mask     the translucent mask overlay (redrawn per animation frame, only the dirty part re-uploaded);
+//            above every picture, so a new mask stroke is never hidden by a preview or a pending result
 //   ui       brush cursor
 import Konva from 'konva';
 import type { MaskRaster } from '../raster/mask-raster.js';
@@ -33,6 +34,8 @@ export interface PreviewPicture {
   rgba: Uint8Array;
   /** Where it goes on the document (the whole canvas, or the only-masked crop). */
   place: Rect;
+  /** The part of the document it may cover (where the result will change); null: all of `place`. */
+  clip?: Rect | null;
   /** performance.now() of the step's progress event, for the delay statistic. */
   stepAt?: number;
 }
@@ -81,7 +84,7 @@ export class CanvasStage {
     this.previewLayer.add(this.previewNode);
     this.resultLayer.add(this.resultNode);
     this.uiLayer.add(this.cursorNode);
-    this.stage.add(this.imageLayer, this.maskLayer, this.previewLayer, this.resultLayer, this.uiLayer);
+    this.stage.add(this.imageLayer, this.previewLayer, this.resultLayer, this.maskLayer, this.uiLayer);
     this.listen();
   }
 
@@ -102,8 +105,9 @@ export class CanvasStage {
   setView(scale: number, x: number, y: number): void {
     this.stage.scale({ x: scale, y: scale });
     this.stage.position({ x, y });
-    // Nearest-neighbour when zoomed in so pixels stay crisp; smooth when zoomed out.
-    this.imageLayer.imageSmoothingEnabled(scale < 1);
+    // Nearest-neighbour when zoomed in so pixels stay crisp; smooth when zoomed out. The same for every
+    // picture, so a pending result looks exactly as it will once accepted.
+    for (const layer of [this.imageLayer, this.previewLayer, this.resultLayer]) layer.imageSmoothingEnabled(scale < 1);
     this.stage.batchDraw();
   }
 
@@ -200,6 +204,7 @@ export class CanvasStage {
       const ctx = this.previewCanvas.getContext('2d')!;
       ctx.putImageData(new ImageData(new Uint8ClampedArray(p.rgba.buffer as ArrayBuffer, p.rgba.byteOffset, p.rgba.byteLength), p.width, p.height), 0, 0);
       this.previewNode.setAttrs({ image: this.previewCanvas, ...p.place, visible: true });
+      this.previewLayer.clip(p.clip ?? p.place);
       this.previewLayer.draw();
       this.stats.previewsDrawn++;
       this.stats.previewDrawnAt.add(performance.now());

@@ -17,7 +17,8 @@ export type Command =
   | 'result.next'
   | 'result.previous'
   | 'mask.invert'
-  | 'mask.clear';
+  | 'mask.clear'
+  | 'shortcuts';
 
 export interface KeyLike {
   key: string;
@@ -38,6 +39,7 @@ export function commandFor(e: KeyLike, inTextField = false): Command | null {
   if (mod && key === 'Enter') return 'generate';
   if (key === 'Escape') return 'cancel';
   if (inTextField || e.altKey) return null;
+  if (key === '?') return 'shortcuts';
   if (mod) {
     if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
     if (key === 'y') return 'redo';
@@ -71,6 +73,24 @@ export function commandFor(e: KeyLike, inTextField = false): Command | null {
       return null;
   }
 }
+
+/** The shortcut sheet (`?`): keys and what they do, in the order shown. */
+export const SHORTCUTS: ReadonlyArray<readonly [keys: string, action: string]> = [
+  ['Ctrl+Enter', 'Generate'],
+  ['Esc', 'Cancel the run, close a sheet or an error'],
+  ['A', 'Accept the result'],
+  ['Delete', 'Discard the result (in the gallery: delete the selected image)'],
+  ['← / →', 'Previous / next result of a batch'],
+  ['B / E', 'Mask brush / mask eraser'],
+  ['V or H, Space-drag, middle mouse', 'Move the view'],
+  ['[ / ]', 'Smaller / larger brush'],
+  ['Shift+Delete', 'Clear the mask'],
+  ['Ctrl+Shift+I', 'Invert the mask'],
+  ['Ctrl+Z / Ctrl+Shift+Z, Ctrl+Y', 'Undo / redo'],
+  ['Ctrl+0 / Ctrl+1', 'Fit / 100%'],
+  ['Mouse wheel', 'Zoom around the pointer'],
+  ['?', 'This sheet'],
+];
 
 /** Whether an event target is a place where typing goes (prompt boxes, number fields). */
 export function isTextField(target: EventTarget | null): boolean {

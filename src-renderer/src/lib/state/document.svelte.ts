@@ -61,13 +61,23 @@ export class StudioDocument {
     if (this.image) this.applyChange('Remove image', { width: this.width, height: this.height, image: null });
   }
 
-  /** A result flattened into the init image for the next round (the mask stays). */
+  /**
+   * A result flattened into the init image for the next round. The mask is cleared with it (one undo step
+   * brings both back): it did its work, and left in place it would tint the result and turn the next run
+   * into inpainting.
+   */
   acceptResult(raster: RgbaRaster): void {
     if (raster.width !== this.width || raster.height !== this.height) {
       this.setImage(raster, 'Accept result');
       return;
     }
-    this.applyChange('Accept result', { width: this.width, height: this.height, image: raster });
+    const mask = this.maskEmpty ? undefined : new Uint8Array(this.width * this.height);
+    this.applyChange('Accept result', { width: this.width, height: this.height, image: raster, mask });
+  }
+
+  /** A mask painted with no image to inpaint: it does nothing until there is one, so the studio says so. */
+  get maskWithoutImage(): boolean {
+    return !this.maskEmpty && this.image === null;
   }
 
   /** Grow the canvas; the new area is edge-stretched image and mask to fill. */

@@ -300,8 +300,10 @@ export class GalleryState {
   async useParameters(target: ParameterTarget, id: string, only?: 'seed'): Promise<boolean> {
     const img = await this.image(id);
     if (!img) return false;
-    applyParameters(target, img.parameters, only);
-    this.message = only === 'seed' ? `Seed ${img.parameters.seed ?? '?'}` : 'Parameters copied to the panel';
+    const wasRandom = target.settings.seedMode === 'random';
+    const set = applyParameters(target, img.parameters, only);
+    const seedNote = set.includes('seed') && wasRandom ? ` · seed fixed to ${target.settings.seed} (set Seed back to random to vary it)` : '';
+    this.message = (only === 'seed' ? `Seed ${img.parameters.seed ?? '?'}` : 'Parameters copied to the panel') + seedNote;
     return true;
   }
 

@@ -82,6 +82,11 @@ export class GenerationController {
     this.error = null;
   }
 
+  /** The notice is read (dismissed, or the user moved on to another action). */
+  dismissNotice(): void {
+    this.notice = null;
+  }
+
   /** The host went away: the job's events will never come. */
   connectionLost(reason: string): void {
     this.startToken++;

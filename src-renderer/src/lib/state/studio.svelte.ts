@@ -27,6 +27,8 @@ export class Studio {
   readonly router: ToolRouter;
   models = $state.raw<ModelEntry[]>([]);
   maskVisible = $state(true);
+  /** The keyboard-shortcut sheet (`?`) is open. */
+  shortcutsOpen = $state(false);
   /** A problem outside a job (opening a file, listing models). */
   problem = $state.raw<Failure | null>(null);
   /** Pointer position over the document (for the brush cursor); null when outside. */
@@ -111,11 +113,13 @@ export class Studio {
   }
 
   accept(): void {
+    this.generation.dismissNotice();
     const r = this.results.take();
     if (r) this.doc.acceptResult(r.raster);
   }
 
   discard(): void {
+    this.generation.dismissNotice();
     this.results.take();
   }
 
@@ -178,8 +182,12 @@ export class Studio {
       case 'generate':
         void this.generate();
         return true;
+      case 'shortcuts':
+        this.shortcutsOpen = !this.shortcutsOpen;
+        return true;
       case 'cancel':
-        if (this.router.busy) this.router.cancel();
+        if (this.shortcutsOpen) this.shortcutsOpen = false;
+        else if (this.router.busy) this.router.cancel();
         else if (this.generation.busy) this.cancel();
         else if (this.problem || this.generation.error) {
           this.problem = null;
