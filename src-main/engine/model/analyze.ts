@@ -3,6 +3,7 @@
 // same rules run on parsed .onnx headers (inspectModel) and on live session metadata (openModel).
 // Names first, as optimum exports them, then the other exporters' names, then shape/dtype heuristics.
 
+import { memoryFactsFrom, type ModelMemoryFacts } from './memory.js';
 import type { IoMeta } from '../onnx/runtime.js';
 import type { ModelIssue } from './errors.js';
 
@@ -107,6 +108,8 @@ export interface ModelFacts {
    * request gives no size); undefined when the config does not say.
    */
   nativeSize?: number;
+  /** What the memory estimate needs (UNet attention levels, VAE channels and tile size). */
+  memory: ModelMemoryFacts;
 }
 
 export interface Analysis {
@@ -495,6 +498,7 @@ export function analyze(f: FolderFacts): Analysis {
           timestepInput,
           inputIdsType,
           ...(nativeSize !== undefined ? { nativeSize } : {}),
+          memory: memoryFactsFrom(unetCfg, f.configs.vae_decoder ?? f.configs.vae_encoder),
         }
       : null;
   if (facts) facts.variant = variantName(facts);

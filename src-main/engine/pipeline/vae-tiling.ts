@@ -18,12 +18,18 @@ export const VAE_DOWNSCALE = 8;
 /** diffusers' tile_overlap_factor. */
 const OVERLAP_FACTOR = 0.25;
 
+/** A VAE's tile sizes: pixels (diffusers' tile_sample_min_size) and latents (tile_latent_min_size). */
+export interface VaeTiles {
+  sampleTile: number;
+  latentTile: number;
+}
+
 /**
  * Tile sizes of a VAE whose config says `sample_size` (diffusers: tile_sample_min_size = sample_size,
  * tile_latent_min_size = sample_size / 8). Sizes that are not a multiple of 32 are rounded down to one, so
  * that the cropped tiles add up to the image exactly (diffusers assumes this; every released VAE has it).
  */
-export function vaeTileSizes(sampleSize: number): { sampleTile: number; latentTile: number } {
+export function vaeTileSizes(sampleSize: number): VaeTiles {
   const sampleTile = Math.max(32, Math.floor(sampleSize / 32) * 32);
   return { sampleTile, latentTile: sampleTile / VAE_DOWNSCALE };
 }
