@@ -33,7 +33,7 @@ export interface MemoryPlan {
   /** Classifier-free guidance must run as two batch-1 calls. */
   sequentialCfg: boolean;
   stages: StageEstimate;
-  /** The largest stage (the sessions free their working memory between stages: runtime.ts). */
+  /** The job's peak growth: max(VAE encode, UNet + VAE decode), see peakOf. */
   peakBytes: number;
   availableBytes: number;
 }
@@ -105,8 +105,12 @@ function vaeActivations(facts: ModelMemoryFacts, h: number, w: number, kind: 'en
   return attention + 4 * largest * F32;
 }
 
+/**
+ * The VAE sessions give their working memory back after each run, the UNet's keeps it in its arena
+ * (model.ts, runtime.ts keepArena): the encoder runs before the UNet, the decoder beside its arena.
+ */
 function peakOf(s: StageEstimate): number {
-  return Math.max(s.vaeEncode, s.unet, s.vaeDecode);
+  return Math.max(s.vaeEncode, s.unet + s.vaeDecode);
 }
 
 /**
@@ -127,7 +131,7 @@ export function planMemory(facts: ModelMemoryFacts | undefined, job: JobShape, a
   const leanest = { ...job, cfg: job.cfg === 'none' ? 'none' : 'sequential' } as const;
   const stages = estimateStages(f, leanest, true);
   const fits = largestFittingSize(f, leanest, availableBytes);
-  const need = `about ${gib(peakOf(stages))} (the ${largestStage(stages)})`;
+  const need = `about ${gib(peakOf(stages))}, mostly for the ${largestStage(stages)},`;
   const advice = fits ? `${fits.width}×${fits.height} fits` : 'no size of this aspect ratio fits';
   throw new PipelineError(
     'too-large',
