@@ -33,7 +33,7 @@ export interface MemoryPlan {
   /** Classifier-free guidance must run as two batch-1 calls. */
   sequentialCfg: boolean;
   stages: StageEstimate;
-  /** The job's peak growth: max(VAE encode, UNet + VAE decode), see peakOf. */
+  /** The job's peak growth (jobPeak). */
   peakBytes: number;
   availableBytes: number;
 }
@@ -105,12 +105,16 @@ function vaeActivations(facts: ModelMemoryFacts, h: number, w: number, kind: 'en
   return attention + 4 * largest * F32;
 }
 
+/** What any run adds besides its tensors (onnxruntime's per-run buffers, thread scratch): measured ~80 MB on tiny-sd15. */
+const RUN_OVERHEAD_BYTES = 128 * MiB;
+
 /**
- * The VAE sessions give their working memory back after each run, the UNet's keeps it in its arena
- * (model.ts, runtime.ts keepArena): the encoder runs before the UNet, the decoder beside its arena.
+ * The job's peak growth. The VAE sessions give their working memory back after each run, the UNet's keeps
+ * it in its arena (model.ts, runtime.ts keepArena): the encoder runs before the UNet, the decoder beside
+ * its arena.
  */
-function peakOf(s: StageEstimate): number {
-  return Math.max(s.vaeEncode, s.unet + s.vaeDecode);
+export function jobPeak(s: StageEstimate): number {
+  return RUN_OVERHEAD_BYTES + Math.max(s.vaeEncode, s.unet + s.vaeDecode);
 }
 
 /**
@@ -123,7 +127,7 @@ export function planMemory(facts: ModelMemoryFacts | undefined, job: JobShape, a
   if (job.cfg === 'batch') options.push([true, { ...job, cfg: 'sequential' }]);
   for (const [vaeTiling, shape] of options) {
     const stages = estimateStages(f, shape, vaeTiling);
-    const peakBytes = peakOf(stages);
+    const peakBytes = jobPeak(stages);
     if (peakBytes <= availableBytes) {
       return { vaeTiling, sequentialCfg: shape.cfg === 'sequential' && job.cfg === 'batch', stages, peakBytes, availableBytes };
     }
@@ -131,7 +135,7 @@ export function planMemory(facts: ModelMemoryFacts | undefined, job: JobShape, a
   const leanest = { ...job, cfg: job.cfg === 'none' ? 'none' : 'sequential' } as const;
   const stages = estimateStages(f, leanest, true);
   const fits = largestFittingSize(f, leanest, availableBytes);
-  const need = `about ${gib(peakOf(stages))}, mostly for the ${largestStage(stages)},`;
+  const need = `about ${gib(jobPeak(stages))}, mostly for the ${largestStage(stages)},`;
   const advice = fits ? `${fits.width}×${fits.height} fits` : 'no size of this aspect ratio fits';
   throw new PipelineError(
     'too-large',
@@ -153,7 +157,7 @@ export function largestFittingSize(facts: ModelMemoryFacts, job: JobShape, avail
   };
   for (let long = Math.floor(Math.max(job.width, job.height) / 64) * 64; long >= 64; long -= 64) {
     const size = sizeAt(long);
-    if (peakOf(estimateStages(facts, { ...job, ...size }, true)) <= availableBytes) return size;
+    if (jobPeak(estimateStages(facts, { ...job, ...size }, true)) <= availableBytes) return size;
   }
   return null;
 }

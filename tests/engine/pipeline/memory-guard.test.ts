@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModel, type StableDiffusionModel } from '../../../src-main/engine/model/index.js';
 import { memoryFactsFrom, SD15_MEMORY_FACTS } from '../../../src-main/engine/model/memory.js';
-import { estimateStages, parseBytes, planMemory, type JobShape } from '../../../src-main/engine/pipeline/memory-guard.js';
+import { estimateStages, jobPeak, parseBytes, planMemory, type JobShape } from '../../../src-main/engine/pipeline/memory-guard.js';
 import { generate, PipelineError, type PipelineModel } from '../../../src-main/engine/pipeline/index.js';
 import { repoRoot } from '../../helpers/shared.js';
 import { makeTestImage, rawRgb } from './helpers.js';
@@ -15,10 +15,7 @@ const pixels = async (png: Uint8Array) => Buffer.from((await rawRgb(png)).data);
 const tinyDir = path.join(repoRoot, 'tests/models/tiny-sd15');
 const config = (c: string) => JSON.parse(readFileSync(path.join(tinyDir, c, 'config.json'), 'utf8')) as Record<string, unknown>;
 const tinyFacts = memoryFactsFrom(config('unet'), config('vae_decoder'));
-const peak = (job: JobShape, tiled: boolean) => {
-  const s = estimateStages(tinyFacts, job, tiled);
-  return Math.max(s.vaeEncode, s.unet + s.vaeDecode);
-};
+const peak = (job: JobShape, tiled: boolean) => jobPeak(estimateStages(tinyFacts, job, tiled));
 
 describe('memory facts', () => {
   it('reads attention levels, heads and VAE tile size from the configs', () => {
