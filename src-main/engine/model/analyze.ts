@@ -3,6 +3,7 @@
 // same rules run on parsed .onnx headers (inspectModel) and on live session metadata (openModel).
 // Names first, as optimum exports them, then the other exporters' names, then shape/dtype heuristics.
 
+import { memoryFactsFrom, type ModelMemoryFacts } from './memory.js';
 import type { IoMeta } from '../onnx/runtime.js';
 import type { ModelIssue } from './errors.js';
 
@@ -127,6 +128,8 @@ export interface ModelFacts {
   nativeSize?: number;
   /** SDXL only: what the second text encoder and the UNet's added conditioning take. */
   sdxl?: SdxlFacts;
+  /** What the memory estimate needs (UNet attention levels, VAE channels and tile size). */
+  memory: ModelMemoryFacts;
 }
 
 export interface SdxlFacts {
@@ -577,6 +580,7 @@ export function analyze(f: FolderFacts): Analysis {
           inputIdsType,
           ...(nativeSize !== undefined ? { nativeSize } : {}),
           ...(sdxlFacts ? { sdxl: sdxlFacts } : {}),
+          memory: memoryFactsFrom(unetCfg, f.configs.vae_decoder ?? f.configs.vae_encoder),
         }
       : null;
   if (facts) facts.variant = variantName(facts);

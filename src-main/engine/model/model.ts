@@ -124,6 +124,9 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
         sessions[c] = await createSession(path.join(dir, rel), {
           ...(options.backend !== undefined ? { backend: options.backend } : {}),
           ...(options.threads !== undefined ? { threads: options.threads } : {}),
+          // The VAE runs once per image at full size: its working memory goes back when it is done
+          // instead of staying in an arena beside the UNet's (runtime.ts keepArena).
+          keepArena: c !== 'vae_decoder' && c !== 'vae_encoder',
           onWarning: (m) => {
             // One line per backend problem, not one per component.
             if (!backendWarned.has(m)) {

@@ -11,6 +11,7 @@ import { schedulerStep, unetCall, withGuidance, withInpaintBlend, withInpaintCon
 import { throwIfAborted } from './errors.js';
 import { guidanceScaleEmbedding } from './guidance.js';
 import { prepareInit, type PreparedInit } from './init-image.js';
+import { availableMemoryBytes, planMemory } from './memory-guard.js';
 import { latentRgbFactorsFor, type LatentRgbFactors } from './preview.js';
 import { previewFactorsFor } from './preview-factors.js';
 import { parseGenerateRequest, resolveRequestSize, resolveSeed, seedForImage } from './request.js';
@@ -22,7 +23,8 @@ import { prepareLatents, type InitialLatents } from './stages/latents.js';
 import { encodeOutput, modelDisplayName } from './stages/output.js';
 import { stepReporter, type PreviewStats } from './stages/step-reports.js';
 import { prepareTimesteps, type RunTimesteps } from './stages/timesteps.js';
-import type { GenerateHooks, GenerateRequest, GenerateResult, NormalizedRequest, ParsedRequest, PipelineModel } from './types.js';
+import type { GenerateHooks, GenerateRequest, GenerateResult, MemoryReport, NormalizedRequest, ParsedRequest, PipelineModel } from './types.js';
+import { vaeTileSizes, type VaeTiles } from './vae-tiling.js';
 
 /**
  * Runs one generation request on a model: validates it (generateRequestSchema), then runGeneration.
@@ -42,6 +44,9 @@ interface RequestContext {
   text: TextConditioning;
   guidance: Guidance;
   images: EncodedImages;
+  /** Tile sizes when the VAE runs tiled, else null. */
+  vaeTiles: VaeTiles | null;
+  memory: MemoryReport;
   previewTable: LatentRgbFactors;
   modelName: string | undefined;
   requestStart: number;
@@ -62,8 +67,19 @@ export async function runGeneration(model: PipelineModel, request: ParsedRequest
   const req = resolveRequestSize(request, model.info.nativeSize);
   throwIfAborted(signal);
 
-  // 1. Check inputs against what the model can do.
-  const plan = checkInputs(model.info, req);
+  // 1. Check inputs against what the model can do, and fit the job into the memory the process can have.
+  const checked = checkInputs(model.info, req);
+  const encodes = checked.mode === 'txt2img' ? Number(checked.inpaintUnet) : 1 + Number(checked.inpaintUnet);
+  const cfg = checked.guidance === 'cfg-batch' ? 'batch' : checked.guidance === 'cfg-sequential' ? 'sequential' : 'none';
+  const memoryPlan = planMemory(model.info.memory, { width: checked.width, height: checked.height, cfg, encodes }, hooks.memoryLimitBytes ?? availableMemoryBytes());
+  const plan = memoryPlan.sequentialCfg ? { ...checked, guidance: 'cfg-sequential' as const } : checked;
+  const vaeTiles = memoryPlan.vaeTiling ? vaeTileSizes((model.info.memory ?? { vaeSampleSize: 512 }).vaeSampleSize) : null;
+  const memory: MemoryReport = {
+    vaeTiling: memoryPlan.vaeTiling,
+    sequentialCfg: memoryPlan.sequentialCfg,
+    estimatedPeakBytes: memoryPlan.peakBytes,
+    availableBytes: memoryPlan.availableBytes,
+  };
 
   // 2. Decode and fit the init image and mask (image-to-image, inpainting).
   const prepareStart = performance.now();
@@ -73,16 +89,15 @@ export async function runGeneration(model: PipelineModel, request: ParsedRequest
 
   // 3. Encode the prompt, and the negative prompt when classifier-free guidance needs it.
   const promptStart = performance.now();
-  const cfg = plan.guidance === 'cfg-batch' || plan.guidance === 'cfg-sequential';
   const text = model.info.sdxl
-    ? await encodePromptsSdxl(model, req.prompt, req.negativePrompt, cfg, { width: plan.width, height: plan.height })
-    : await encodePrompts(model, req.prompt, req.negativePrompt, cfg);
+    ? await encodePromptsSdxl(model, req.prompt, req.negativePrompt, cfg !== 'none', { width: plan.width, height: plan.height })
+    : await encodePrompts(model, req.prompt, req.negativePrompt, cfg !== 'none');
   const encodePromptMs = performance.now() - promptStart;
   throwIfAborted(signal);
 
   // 4. Encode the init image / masked image with the VAE (once; each image samples it with its own generator).
   const encodeStart = performance.now();
-  const images = await encodeImages(model, plan, prepared, req.strength, signal);
+  const images = await encodeImages(model, plan, prepared, req.strength, signal, vaeTiles);
   prepareImageMs += performance.now() - encodeStart;
 
   // Latent previews use factors fitted to this model's VAE decoder: once per model (cached beside it),
@@ -100,6 +115,8 @@ export async function runGeneration(model: PipelineModel, request: ParsedRequest
     text,
     guidance: guidanceOf(plan, model, req.cfgScale),
     images,
+    vaeTiles,
+    memory,
     previewTable,
     modelName: modelDisplayName(model, req, hooks),
     requestStart,
@@ -173,7 +190,7 @@ async function generateImage(ctx: RequestContext, index: number, seed: bigint): 
 
     // 7. Decode the latents (and composite with the init image).
     const decodeStart = performance.now();
-    image = await decodeLatents(model, plan, denoised.latents, prepared, steps, signal);
+    image = await decodeLatents(model, plan, denoised.latents, prepared, steps, signal, ctx.vaeTiles);
     decodeMs = performance.now() - decodeStart;
   }
   throwIfAborted(signal);
@@ -184,6 +201,7 @@ async function generateImage(ctx: RequestContext, index: number, seed: bigint): 
   const done = performance.now();
   return {
     ...output,
+    memory: ctx.memory,
     timings: {
       totalMs: done - ctx.requestStart,
       imageMs: done - imageStart,

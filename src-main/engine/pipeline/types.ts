@@ -1,5 +1,6 @@
 // What the pipeline needs from a model. StableDiffusionModel (engine/model) satisfies it; tests can
 // pass a wrapper (e.g. the real model with a substituted predictNoise): this is the denoiser seam.
+import type { ModelMemoryFacts } from '../model/memory.js';
 import type { PromptTokenizer } from '../prompt/index.js';
 import type { SchedulerConfig } from '../schedulers/types.js';
 import type { GenerateRequest, ImageInput, NormalizedRequest, ParsedRequest } from './request.js';
@@ -35,6 +36,8 @@ export interface PipelineModelInfo {
   sdxl?: SdxlPipelineFacts;
   /** Optional display name (infotext "Model"). */
   name?: string;
+  /** What the memory estimate needs; SD 1.5's shapes when absent. */
+  memory?: ModelMemoryFacts;
   dir?: string;
 }
 
@@ -104,6 +107,22 @@ export interface GenerateHooks {
   onImage?(result: GenerateResult, index: number): void | Promise<void>;
   /** Infotext "Model" value; default: model.info.name, else the basename of request.model / model.info.dir. */
   modelName?: string;
+  /**
+   * The memory (bytes) this job may grow by; default: what this process can still have (memory-guard.ts
+   * availableMemoryBytes: cgroup limit, MemAvailable, LATENT_STUDIO_MEMORY_LIMIT).
+   */
+  memoryLimitBytes?: number;
+}
+
+/** How the job was fitted into memory (memory-guard.ts), the same on every image of a request. */
+export interface MemoryReport {
+  /** The VAE decoded / encoded in overlapping tiles (diffusers' enable_vae_tiling). */
+  vaeTiling: boolean;
+  /** Classifier-free guidance ran as two batch-1 UNet calls because one batch-2 call would not fit. */
+  sequentialCfg: boolean;
+  /** The estimated peak growth of the largest stage, and the memory the process could have at the start. */
+  estimatedPeakBytes: number;
+  availableBytes: number;
 }
 
 /** The request as stored in results and PNG metadata: JSON-safe, binary inputs replaced by their SHA-256. */
@@ -123,6 +142,8 @@ export interface GenerateResult {
   request: StoredRequest;
   /** Where this image's time went. */
   timings: GenerateTimings;
+  /** The memory plan the job ran with. */
+  memory: MemoryReport;
 }
 
 /**

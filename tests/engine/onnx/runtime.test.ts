@@ -46,6 +46,9 @@ describe('backends', () => {
     const dml = buildSessionOptions({ backend: 'directml' });
     expect(dml).toMatchObject({ enableMemPattern: false, executionMode: 'sequential', executionProviders: ['dml'] });
     expect(buildSessionOptions({}).intraOpNumThreads).toBeUndefined();
+    // The arena stays by default (the UNet); the VAE sessions run without one (model.ts).
+    expect(buildSessionOptions({}).enableCpuMemArena).toBe(true);
+    expect(buildSessionOptions({ keepArena: false }).enableCpuMemArena).toBe(false);
   });
 
   it.each(['cuda', 'dml', 'coreml', 'no-such-backend'])('falls back from %s to the CPU with a warning', async (name) => {

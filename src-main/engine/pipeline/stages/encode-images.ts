@@ -3,6 +3,7 @@
 import { PipelineError, throwIfAborted } from '../errors.js';
 import { latentMask, rgbaToTensor, type PreparedInit } from '../init-image.js';
 import type { EncodedImageLatent, PipelineModel } from '../types.js';
+import { needsTiling, tiledEncode, type VaeTiles } from '../vae-tiling.js';
 import type { GenerationPlan } from './check-inputs.js';
 
 export interface EncodedImages {
@@ -14,13 +15,28 @@ export interface EncodedImages {
   latentMask?: Float32Array;
 }
 
-export async function encodeImages(model: PipelineModel, plan: GenerationPlan, prepared: PreparedInit | undefined, strength: number, signal: AbortSignal | undefined): Promise<EncodedImages> {
+/**
+ * With `tiles`, an image larger than a tile is encoded tile by tile (diffusers' _tiled_encode): the encoder's
+ * outputs are blended, so a 'parameters' encoder's mean and log-variance are sampled after blending, as in
+ * diffusers; a 'sample' encoder (sampled inside the graph) has its samples blended.
+ */
+export async function encodeImages(model: PipelineModel, plan: GenerationPlan, prepared: PreparedInit | undefined, strength: number, signal: AbortSignal | undefined, tiles: VaeTiles | null = null): Promise<EncodedImages> {
   const { width: W, height: H, latentHeight: h, latentWidth: w, inpaintUnet } = plan;
-  const encode = async (pixels: Float32Array): Promise<EncodedImageLatent> => {
+  const encodeWhole = async (pixels: Float32Array, height: number, width: number): Promise<EncodedImageLatent> => {
     throwIfAborted(signal);
-    const enc = await model.encodeImage(pixels, H, W);
+    const enc = await model.encodeImage(pixels, height, width);
     if (enc.kind !== 'sample' && enc.kind !== 'parameters') throw new PipelineError('model-output', `unknown VAE encoder output kind ${String(enc.kind)}`);
     return enc;
+  };
+  const encode = async (pixels: Float32Array): Promise<EncodedImageLatent> => {
+    if (!tiles || !needsTiling(H, W, tiles.sampleTile)) return encodeWhole(pixels, H, W);
+    let kind: EncodedImageLatent['kind'] = 'sample';
+    const moments = await tiledEncode({ data: pixels, channels: 3, height: H, width: W }, tiles.sampleTile, model.info.vaeEncoder === 'latent_parameters' ? 8 : 4, async (tile) => {
+      const enc = await encodeWhole(tile.data, tile.height, tile.width);
+      kind = enc.kind;
+      return enc.data;
+    });
+    return { kind, data: moments.data };
   };
   const out: EncodedImages = {};
   // A 9-channel UNet at full strength starts from pure noise and sees the image only through the masked copy.

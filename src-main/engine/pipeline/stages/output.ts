@@ -70,7 +70,7 @@ function infotextOf(req: NormalizedRequest, plan: GenerationPlan, seed: string, 
   });
 }
 
-export async function encodeOutput(image: RgbaImage, req: NormalizedRequest, plan: GenerationPlan, seed: bigint, modelName: string | undefined): Promise<Omit<GenerateResult, 'timings'>> {
+export async function encodeOutput(image: RgbaImage, req: NormalizedRequest, plan: GenerationPlan, seed: bigint, modelName: string | undefined): Promise<Omit<GenerateResult, 'timings' | 'memory'>> {
   const seedStr = seed.toString();
   const stored = storedRequest(req, plan, seedStr, modelName);
   const infotext = infotextOf(req, plan, seedStr, modelName);
