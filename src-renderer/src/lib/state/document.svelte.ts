@@ -70,6 +70,11 @@ export class StudioDocument {
     this.applyChange('Accept result', { width: this.width, height: this.height, image: raster });
   }
 
+  /** Replace the whole document (a file opened, a new one started): one undoable step. */
+  load(label: string, width: number, height: number, image: RgbaRaster | null, mask: Uint8Array): void {
+    this.applyChange(label, { width, height, image, mask });
+  }
+
   /** Grow the canvas; the new area is edge-stretched image and mask to fill. */
   outpaint(margins: Margins, overlap = 8): void {
     const g = outpaintGeometry(this.width, this.height, margins);
