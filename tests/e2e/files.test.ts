@@ -118,7 +118,9 @@ print(json.dumps({'first': first.filename, 'stored': first.compress_type == zipf
 
     // New document from the File menu: a blank canvas.
     await page.click('[data-testid=file-menu]');
+    await screenshot(page, 'files-00-menu');
     await page.click('[data-testid="file.new"]');
+    await screenshot(page, 'files-00-new-dialog');
     await page.fill('[data-testid=new-document] input >> nth=0', '64');
     await page.fill('[data-testid=new-document] input >> nth=1', '48');
     await page.click('[data-testid=new-document-create]');
