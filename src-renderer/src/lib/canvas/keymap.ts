@@ -20,6 +20,9 @@ export type Command =
   | 'mask.clear'
   | 'shortcuts';
 
+/** File shortcuts: handled by the App's file commands (lib/files), not by the Studio. */
+export type FileCommand = 'file.new' | 'file.open' | 'file.save' | 'file.export';
+
 export interface KeyLike {
   key: string;
   code?: string;
@@ -89,8 +92,21 @@ export const SHORTCUTS: ReadonlyArray<readonly [keys: string, action: string]> =
   ['Ctrl+Z / Ctrl+Shift+Z, Ctrl+Y', 'Undo / redo'],
   ['Ctrl+0 / Ctrl+1', 'Fit / 100%'],
   ['Mouse wheel', 'Zoom around the pointer'],
+  ['Ctrl+N / Ctrl+O / Ctrl+S', 'New / open / save the document (.ora)'],
+  ['Ctrl+Shift+E', 'Export the picture as PNG'],
   ['?', 'This sheet'],
 ];
+
+/** The file command for a key press (Ctrl+N/O/S, Ctrl+Shift+E); these apply in text fields too, like the browser's own. */
+export function fileCommandFor(e: KeyLike): FileCommand | null {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey) return null;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (e.shiftKey) return key === 'e' ? 'file.export' : null;
+  if (key === 'n') return 'file.new';
+  if (key === 'o') return 'file.open';
+  if (key === 's') return 'file.save';
+  return null;
+}
 
 /** Whether an event target is a place where typing goes (prompt boxes, number fields). */
 export function isTextField(target: EventTarget | null): boolean {

@@ -80,6 +80,11 @@ export class StudioDocument {
     return !this.maskEmpty && this.image === null;
   }
 
+  /** Replace the whole document (a file opened, a new one started): one undoable step. */
+  load(label: string, width: number, height: number, image: RgbaRaster | null, mask: Uint8Array): void {
+    this.applyChange(label, { width, height, image, mask });
+  }
+
   /** Grow the canvas; the new area is edge-stretched image and mask to fill. */
   outpaint(margins: Margins, overlap = 8): void {
     const g = outpaintGeometry(this.width, this.height, margins);
