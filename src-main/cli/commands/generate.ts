@@ -5,6 +5,7 @@ import { EngineClient, type ModelRef } from '../../engine/worker/index.js';
 import { GenerationAbortError, type GenerateResult, type PreviewEvent } from '../../engine/pipeline/index.js';
 import { safeParseGenerateRequest, type ParsedRequest } from '../../shared/generate-request.js';
 import { CliError, ExitCode, describeError, usageError } from '../errors.js';
+import { formatBytes } from '../../shared/format.js';
 import { encodeRgbaPng, readImageFile, type ImageFile } from '../images.js';
 import { modelDirOrDefault } from '../model-arg.js';
 import { checkOutPattern, DEFAULT_OUT_PATTERN, outputPath, removePendingTempFiles, writeOutputFile } from '../output.js';
@@ -185,6 +186,12 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
   let writeChain: Promise<void> = Promise.resolve();
   let writeError: unknown;
   const saveResult = (result: GenerateResult, index: number): void => {
+    // The memory guard's choices change how the picture is made: say so once.
+    const memory = result.memory;
+    if (index === 0 && memory && (memory.vaeTiling || memory.sequentialCfg)) {
+      const how = [memory.vaeTiling ? 'the VAE in tiles' : '', memory.sequentialCfg ? 'the two guidance passes one after the other' : ''].filter(Boolean).join(' and ');
+      progress.log(`To fit in memory (${formatBytes(memory.availableBytes)} available), ran ${how}.`);
+    }
     const file = outputPath(pattern, { index: index + 1, count: batchCount, seed: String(result.seed) });
     writeChain = writeChain.then(async () => {
       if (writeError !== undefined || controller.signal.aborted) return;
@@ -287,7 +294,7 @@ function printOutputs(outputs: Array<{ path: string; result: GenerateResult }>, 
 function engineFailure(error: unknown): CliError {
   const code = (error as { code?: unknown }).code;
   const file = (error as { file?: unknown }).file;
-  const usageCodes = new Set(['invalid-request', 'unknown-sampler', 'bad-image', 'bad-mask', 'missing-dir', 'bad-argument']);
+  const usageCodes = new Set(['too-large', 'invalid-request', 'unknown-sampler', 'bad-image', 'bad-mask', 'missing-dir', 'bad-argument']);
   const message = describeError(error) + (typeof file === 'string' && !describeError(error).includes(file) ? ` (${file})` : '');
   // A model folder that cannot be used is bad input too (ModelError), unless a session failed to run.
   const badModel = (error as { name?: unknown }).name === 'ModelError' && code !== 'session-failed';
