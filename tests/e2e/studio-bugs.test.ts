@@ -264,7 +264,7 @@ describe.skipIf(skipReason !== null)('studio bugs (issue 10)', () => {
 
   it('a settings screen saves what only the settings file held (threads, execution provider, output folder)', async () => {
     await page.click('[data-testid=open-settings]');
-    await expect.poll(() => page.inputValue('[data-testid=settings-backend]')).toBe('cpu');
+    await expect.poll(() => page.inputValue('[data-testid=settings-backend]')).toBe('auto');
     await page.fill('[data-testid=settings-threads]', '2');
     await page.click('[data-testid=settings-save]');
     await page.locator('[data-testid=settings-message]').waitFor({ state: 'visible' });
